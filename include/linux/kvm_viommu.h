@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The calls KVM makes into the in-kernel VT-d IOMMU.  Every hook in the
+ * patches/ series is one of these; with CONFIG_KVM_VIOMMU=n they compile
+ * away and KVM behaves exactly as upstream.
+ */
+#ifndef __LINUX_KVM_VIOMMU_H
+#define __LINUX_KVM_VIOMMU_H
+
+#include <uapi/linux/kvm.h>
+#include <uapi/linux/kvm_viommu.h>
+
+struct kvm;
+
+#ifdef CONFIG_KVM_VIOMMU
+
+/* The device type lies beyond enum kvm_device_type: size the table for it. */
+#define KVM_DEV_TYPE_TABLE_SIZE		(KVM_DEV_TYPE_INTEL_VIOMMU + 1)
+
+int kvm_viommu_ops_init(void);
+void kvm_viommu_ops_exit(void);
+
+/* Implemented by the architecture. */
+bool kvm_arch_viommu_supported(struct kvm *kvm);
+
+#else
+
+#define KVM_DEV_TYPE_TABLE_SIZE		KVM_DEV_TYPE_MAX
+
+static inline int kvm_viommu_ops_init(void)
+{
+	return 0;
+}
+
+static inline void kvm_viommu_ops_exit(void)
+{
+}
+
+#endif /* CONFIG_KVM_VIOMMU */
+
+#endif /* __LINUX_KVM_VIOMMU_H */
