@@ -65,7 +65,7 @@ lint: | $(DEPS_STAMP)
 check: | $(DEPS_STAMP)
 	scripts/check
 
-demo: selftests
+demo: modules
 	scripts/demo
 
 bench: selftests

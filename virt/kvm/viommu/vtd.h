@@ -8,11 +8,12 @@
 #ifndef __KVM_VIOMMU_VTD_H
 #define __KVM_VIOMMU_VTD_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <uapi/linux/kvm_viommu.h>
 
 /* Largest interrupt remapping table: IRTA.S = 15 gives 2^16 entries. */
-#define VTD_IRTA_MAX_ENTRIES		(1U << 16)
+#define VTD_IRTA_MAX_ENTRIES		BIT(16)
 
 static inline bool vtd_irta_valid(u64 irta)
 {
