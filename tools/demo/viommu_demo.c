@@ -124,7 +124,7 @@ static void run_guest(int kvm, int vm)
 		}
 		out[len++] = *((char *)run + run->io.data_offset);
 	}
-	printf("- A vCPU ran real-mode guest code in this VM: it wrote \"%s\" to port 0x%x and halted.\n",
+	printf("- A vCPU ran guest code in this VM: it wrote \"%s\" to port 0x%x, then halted.\n",
 	       out, DEMO_PORT);
 	close(vcpu);
 	munmap(mem, 0x2000);
@@ -150,7 +150,7 @@ int main(void)
 
 	ret = create_viommu(vm, KVM_CREATE_DEVICE_TEST);
 	if (ret) {
-		printf("- This KVM has no VT-d IOMMU device (%s): the stock modules are loaded.\n",
+		printf("- This KVM has no VT-d IOMMU (%s): are the stock modules loaded?\n",
 		       strerror(-ret));
 		return 1;
 	}
@@ -170,7 +170,7 @@ int main(void)
 	if (viommu_attr(dev, KVM_GET_DEVICE_ATTR, KVM_DEV_VIOMMU_GRP_CTRL,
 			KVM_DEV_VIOMMU_CTRL_INFO, &info))
 		die("get KVM_DEV_VIOMMU_CTRL_INFO");
-	printf("- With an in-kernel irqchip, the VM has its VT-d IOMMU: device fd %d, ABI version %u.\n",
+	printf("- With an in-kernel irqchip, the VM gets its VT-d IOMMU: fd %d, ABI %u.\n",
 	       dev, info.abi_version);
 
 	ret = create_viommu(vm, 0);

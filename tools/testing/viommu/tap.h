@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static int tap_test_failed;
 
 #define EXPECT(cond)							\

@@ -40,5 +40,5 @@ static const struct unit_test tests[] = {
 
 int main(void)
 {
-	return tap_run("vtd", tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run("vtd", tests, ARRAY_SIZE(tests));
 }
