@@ -7,6 +7,7 @@
 #   make check		lint, unit tests, selftests and the regression suite
 #   make demo		boot the test host and show the device at work
 #   make bench		benchmarks in the test host
+#   make regression	the regression suite on stock and on rebuilt modules
 #   make lint		checkpatch --strict, sparse and W=1 on the project's code
 #   make selftests	build the selftests (run them with make check)
 #   make install	install the rebuilt modules for KVER on this machine
@@ -36,7 +37,7 @@ SELFTESTS_OUT := $(BUILD)/selftests
 SELFTESTS_MAKE := $(MAKE) -C tools/testing/selftests/kvm \
 		  KSRC_TREE=$(CURDIR)/$(BUILD)/src.tree O=$(CURDIR)/$(SELFTESTS_OUT)
 
-.PHONY: all modules deps selftests check lint unit demo bench install vmtest clean
+.PHONY: all modules deps selftests check lint unit demo bench regression install vmtest clean
 
 all: modules
 
@@ -70,6 +71,9 @@ demo: modules
 
 bench: selftests
 	scripts/bench
+
+regression: selftests
+	scripts/regression
 
 vmtest: modules
 	$(VMTEST) -m $(BUILD) -- $(CMD)
