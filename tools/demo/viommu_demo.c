@@ -18,6 +18,7 @@
 
 #define GUEST_PHYS	0x1000
 #define DEMO_PORT	0x10
+#define DONE_PORT	0x11
 #define MSG_OFFSET	0x100
 
 static void die(const char *fmt, ...)
@@ -56,7 +57,11 @@ static int create_viommu(int vm, __u32 flags)
 	return cd.fd;
 }
 
-/* Real-mode guest: write "viommu" to a port, one byte at a time, and halt. */
+/*
+ * Real-mode guest: write "viommu" to a port, one byte at a time, then say so
+ * on another port.  Not HLT: with an in-kernel irqchip, KVM keeps a halted
+ * vCPU in the kernel instead of exiting.
+ */
 static const unsigned char guest_code[] = {
 	0xbe, 0x00, 0x11,		/* mov si, GUEST_PHYS + MSG_OFFSET */
 	0xfc,				/* cld */
@@ -65,7 +70,8 @@ static const unsigned char guest_code[] = {
 	0x74, 0x04,			/* jz 2f */
 	0xe6, DEMO_PORT,		/* out DEMO_PORT, al */
 	0xeb, 0xf7,			/* jmp 1b */
-	0xf4,				/* 2: hlt */
+	0xe6, DONE_PORT,		/* 2: out DONE_PORT, al */
+	0xeb, 0xfe,			/* jmp . */
 };
 
 static void run_guest(int kvm, int vm)
@@ -115,7 +121,7 @@ static void run_guest(int kvm, int vm)
 	for (;;) {
 		if (ioctl(vcpu, KVM_RUN, 0))
 			die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == DONE_PORT)
 			break;
 		if (run->exit_reason != KVM_EXIT_IO || run->io.port != DEMO_PORT ||
 		    len + 1 >= sizeof(out)) {
@@ -124,7 +130,7 @@ static void run_guest(int kvm, int vm)
 		}
 		out[len++] = *((char *)run + run->io.data_offset);
 	}
-	printf("- A vCPU ran guest code in this VM: it wrote \"%s\" to port 0x%x, then halted.\n",
+	printf("- A vCPU ran guest code in this VM: it wrote \"%s\" to port 0x%x.\n",
 	       out, DEMO_PORT);
 	close(vcpu);
 	munmap(mem, 0x2000);
