@@ -7,10 +7,18 @@
 #ifndef __LINUX_KVM_VIOMMU_H
 #define __LINUX_KVM_VIOMMU_H
 
+#include <linux/jump_label.h>
 #include <uapi/linux/kvm.h>
 #include <uapi/linux/kvm_viommu.h>
 
 struct kvm;
+
+/* Where an interrupt request is translated. */
+enum kvm_viommu_ir_context {
+	KVM_VIOMMU_IR_PROCESS,	/* may sleep and read guest memory */
+	KVM_VIOMMU_IR_ATOMIC,	/* cache hits only; the rest -EWOULDBLOCK */
+	KVM_VIOMMU_IR_SCAN,	/* may sleep; not a request: no fault, no stats */
+};
 
 #ifdef CONFIG_KVM_VIOMMU
 
@@ -20,8 +28,12 @@ struct kvm;
 int kvm_viommu_ops_init(void);
 void kvm_viommu_ops_exit(void);
 
+/* True while any VM has interrupt remapping enabled. */
+DECLARE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
+
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
+void kvm_arch_viommu_ir_invalidated(struct kvm *kvm);
 
 #else
 

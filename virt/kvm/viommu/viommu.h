@@ -2,20 +2,106 @@
 #ifndef __KVM_VIOMMU_VIOMMU_H
 #define __KVM_VIOMMU_VIOMMU_H
 
+#include <linux/kvm_viommu.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
-#define KVM_VIOMMU_VERSION	"0.1.0"
+#include "vtd.h"
 
+#define KVM_VIOMMU_VERSION	"0.2.0"
+
+/* As many as the fault recording registers QEMU's intel-iommu exposes. */
+#define KVM_VIOMMU_FAULT_RECORDS	8
+
+struct eventfd_ctx;
 struct kvm;
 
-/* Per-VM state of the emulated VT-d unit; one per VM. */
+struct kvm_viommu_counters {
+	u64 hits;
+	u64 misses;
+	u64 faults;
+	u64 invalidations;
+};
+
+/* Interrupt-remapping faults, for a VMM that owns the fault registers. */
+struct kvm_viommu_faults {
+	/* Protects everything below; taken from atomic context. */
+	spinlock_t lock;
+	struct kvm_viommu_ir_fault ring[KVM_VIOMMU_FAULT_RECORDS];
+	unsigned int head;
+	unsigned int count;
+	bool overflow;
+	struct eventfd_ctx *eventfd;
+};
+
+/*
+ * Per-VM state of the emulated VT-d unit; one per VM.
+ *
+ * Lifetime: freed only by the device's .destroy, once KVM has stopped every
+ * source of interrupts for the VM (irqfds are shut down when the VM's file
+ * is released, and nothing else delivers without a vCPU or the VM's file).
+ * The fast paths therefore use the pointer that kvm_viommu_find() returns
+ * without taking a reference.
+ */
 struct kvm_viommu {
 	struct kvm *kvm;
+	/* In the lookup table, keyed by kvm; see device.c. */
+	struct hlist_node link;
 
-	/* Serialises the VMM's attribute accesses; protects the fields below. */
+	/* Serialises the VMM's attribute accesses; protects ir_flags writes. */
 	struct mutex lock;
+	/* KVM_VIOMMU_IR_*: written under lock, read by the fast paths. */
+	u32 ir_flags;
+
+	/*
+	 * Protects irta writes and fills and invalidations of irtes.  The
+	 * fast paths read both without it: an xarray load under RCU.
+	 */
+	struct mutex ir_cache_lock;
 	u64 irta;
+	/* IRTE index -> struct kvm_viommu_irte, valid entries only. */
+	struct xarray irtes;
+
+	struct kvm_viommu_faults faults;
+	struct kvm_viommu_counters __percpu *counters;
 };
+
+/* A request to translate: which entry, and who asked. */
+struct kvm_viommu_ir_request {
+	u32 index;
+	u16 sid;
+	bool has_sid;
+};
+
+/* device.c */
+struct kvm_viommu *kvm_viommu_find(struct kvm *kvm);
+
+/* ir.c */
+void kvm_viommu_ir_init(struct kvm_viommu *viommu);
+void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
+int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
+int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
+int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
+			     const struct kvm_viommu_iec *iec);
+int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
+			    const struct kvm_viommu_ir_request *req,
+			    enum kvm_viommu_ir_context ctx,
+			    struct vtd_irte *irte);
+int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
+			const struct kvm_viommu_ir_request *req,
+			enum kvm_viommu_ir_context ctx, u8 reason,
+			const struct vtd_irte *irte);
+
+/* fault.c */
+void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);
+void kvm_viommu_faults_destroy(struct kvm_viommu_faults *faults);
+void kvm_viommu_fault_record(struct kvm_viommu_faults *faults,
+			     const struct kvm_viommu_ir_fault *record);
+void kvm_viommu_fault_pop(struct kvm_viommu_faults *faults,
+			  struct kvm_viommu_ir_fault *record);
+int kvm_viommu_fault_set_eventfd(struct kvm_viommu_faults *faults, int fd);
 
 #endif /* __KVM_VIOMMU_VIOMMU_H */

@@ -266,9 +266,9 @@ static void test_unknown_group_attr(void)
 		{ 0, 0 },
 		{ 3, 0 },
 		{ 0xffffffff, 0 },
-		{ KVM_DEV_VIOMMU_GRP_CTRL, 1 },
+		{ KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_STATS + 1 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, ~0ULL },
-		{ KVM_DEV_VIOMMU_GRP_IR, 1 },
+		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT_EVENTFD + 1 },
 		{ KVM_DEV_VIOMMU_GRP_IR, 1ULL << 32 },
 	};
 	struct kvm_vm *vm = vm_with_irqchip();

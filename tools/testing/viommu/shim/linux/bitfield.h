@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef _SHIM_LINUX_BITFIELD_H
+#define _SHIM_LINUX_BITFIELD_H
+
+#define FIELD_GET(mask, reg)	(((reg) & (mask)) >> __builtin_ctzll(mask))
+
+#endif
