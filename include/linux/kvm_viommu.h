@@ -31,6 +31,19 @@ void kvm_viommu_ops_exit(void);
 /* True while any VM has interrupt remapping enabled. */
 DECLARE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
 
+bool __kvm_viommu_ir_enabled(struct kvm *kvm);
+
+/*
+ * Whether @kvm's MSIs are translated by its VT-d IOMMU.  Hardware that
+ * posts interrupts straight into a vCPU would bypass the translation and
+ * its invalidation, so such routes stay on the remapped path.
+ */
+static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
+{
+	return static_branch_unlikely(&kvm_viommu_ir_enabled) &&
+	       __kvm_viommu_ir_enabled(kvm);
+}
+
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
 void kvm_arch_viommu_ir_invalidated(struct kvm *kvm);
@@ -46,6 +59,11 @@ static inline int kvm_viommu_ops_init(void)
 
 static inline void kvm_viommu_ops_exit(void)
 {
+}
+
+static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
+{
+	return false;
 }
 
 #endif /* CONFIG_KVM_VIOMMU */

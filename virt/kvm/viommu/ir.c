@@ -28,6 +28,15 @@ struct kvm_viommu_irte {
 
 /* Any VM with interrupt remapping on; the MSI hooks test it first. */
 DEFINE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
+EXPORT_SYMBOL_GPL(kvm_viommu_ir_enabled);
+
+bool __kvm_viommu_ir_enabled(struct kvm *kvm)
+{
+	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
+
+	return viommu && (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_ENABLE);
+}
+EXPORT_SYMBOL_GPL(__kvm_viommu_ir_enabled);
 
 void kvm_viommu_ir_init(struct kvm_viommu *viommu)
 {
