@@ -4,14 +4,16 @@
  *
  *   viommu_bench [-n N] [-l] [ROW...]
  *
- * Each row prints exactly one line on stdout,
+ * Each row prints exactly one line on stdout, "bench ROW" followed by
+ * key=value pairs: the ns per operation of its two sides, their ratio, and
+ * exits_per_op, the KVM_RUN returns to userspace per operation of the side
+ * under test.  mmio_exit_limit prints
  *
  *   bench ROW kernel_ns=<ns/op> user_ns=<ns/op> ratio=<user/kernel> \
  *         exits_per_op=<KVM_RUN returns/op, kernel path> user_exits_per_op=<...>
  *
- * and both sides of a row run in the same process, one after the other, each
- * after a warm-up of its own.  Times are CLOCK_MONOTONIC around the whole
- * KVM_RUN loop of a side, divided by the number of operations; under nested
+ * Both sides of a row run in the same process, one after the other, each
+ * after a warm-up of its own.  Times are CLOCK_MONOTONIC; under nested
  * emulation only the ratios mean anything.  Diagnostics go to stderr.
  * No ROW: every row.  Exit status 0, KSFT_SKIP (4) when a row cannot run
  * here, anything else on failure.
@@ -23,10 +25,35 @@
  *                    side: no ioeventfd, each write is a KVM_EXIT_MMIO that
  *                    this program's run loop completes.  The upper bound on
  *                    what any in-kernel MMIO fast path can gain.
+ *                    Times: the whole KVM_RUN loop of a side / N.
+ *
+ *   msi_remap_hit    An MSI through an irqfd, remapped by the device with its
+ *                    interrupt entry cache warm (remap_ns), against a
+ *                    compatibility-format MSI with interrupt remapping off,
+ *                    through the same irqfd path (plain_ns).  An operation
+ *                    is one round trip: write the eventfd, wait until the
+ *                    guest (1 vCPU, spinning) has counted the interrupt.
+ *                    ratio=remap/plain.  N/4 operations.
+ *
+ *   msi_remap_miss   The same remapped round trip with the entry cold (an
+ *                    index IEC, outside the clock, before each MSI, so that
+ *                    each one reads the IRTE from guest memory: cold_ns)
+ *                    against warm (warm_ns).  ratio=cold/warm.  N/4 ops.
+ *
+ *   irte_retarget    Moving one of 32 MSIs to another vCPU, with 4 vCPUs
+ *                    spinning in the guest and 24 IOAPIC routes besides.
+ *                    Only the retarget is timed; delivery to the new vCPU
+ *                    is verified after each, outside the clock.  kernel_ns:
+ *                    write the IRTE into guest memory, then an index IEC
+ *                    through the device.  qemu_ns: what QEMU does with
+ *                    interrupt remapping in userspace, KVM_SET_GSI_ROUTING
+ *                    of all 56 routes with the MSI route rewritten.
+ *                    ratio=qemu/kernel.  N/100 operations per side.
  *
  * A new row is a function of type row_fn and an entry in rows[].
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +62,12 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "viommu.h"
 
 #define DEFAULT_ITERS	20000
 
@@ -210,6 +239,304 @@ static int row_mmio_exit_limit(const char *name, const struct bench_opts *o)
 	return KSFT_PASS;
 }
 
+/* ---- rows: interrupt remapping ----------------------------------------------- */
+
+#define IR_WAIT_NS	(10ULL * 1000000000ULL)
+#define IR_VEC		0x40
+#define IR_INDEX	8		/* the IRTE of msi_remap_{hit,miss} */
+#define IR_GSI_PLAIN	1
+#define IR_GSI_REMAP	2
+#define IR_DEVID	0x0100
+
+static int ir_unsupported(const char *name)
+{
+	const char *why = viommu_ir_unsupported();
+
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: %s\n", name, why);
+	return KSFT_SKIP;
+}
+
+static uint64_t ir_ops(const struct bench_opts *o, uint64_t div)
+{
+	return o->iters / div ? o->iters / div : 1;
+}
+
+static double ns_ratio(const struct side_result *num, const struct side_result *den)
+{
+	return den->ns_per_op > 0 ? num->ns_per_op / den->ns_per_op : 0.0;
+}
+
+/* "bench NAME A=<ns> B=<ns> ratio=R exits_per_op=<side under test>" */
+static void print_pair(const char *name, const char *a_key, const struct side_result *a,
+		       const char *b_key, const struct side_result *b, double ratio,
+		       const struct side_result *tested)
+{
+	printf("bench %s %s=%.0f %s=%.0f ratio=%.2f exits_per_op=%.3f\n", name,
+	       a_key, a->ns_per_op, b_key, b->ns_per_op, ratio, tested->exits_per_op);
+	fflush(stdout);
+}
+
+/* Waits until @vector has arrived @want times on @vcpu. */
+static void ir_wait_count(struct viommu_guest *g, int vcpu, int vector, uint32_t want,
+			  bool yield)
+{
+	uint64_t deadline = now_ns() + IR_WAIT_NS;
+
+	while (viommu_guest_count(g, vcpu, vector) < want) {
+		if (now_ns() > deadline) {
+			fprintf(stderr, "vector 0x%x on vCPU %d: %u interrupts, expected %u\n",
+				vector, vcpu, viommu_guest_count(g, vcpu, vector), want);
+			viommu_guest_check_corruption(g);
+			TEST_FAIL("vector 0x%x not delivered to vCPU %d", vector, vcpu);
+		}
+		if (yield)
+			sched_yield();
+	}
+}
+
+/*
+ * @n round trips through the irqfd of @gsi to vCPU 0: write the eventfd,
+ * wait until the guest has counted @vector once more.  Only the round trips
+ * are timed; @iec_index >= 0 invalidates that IRTE before each, unclocked.
+ */
+static void ir_round_trips(struct viommu_guest *g, uint32_t gsi, int vector, uint64_t n,
+			   int iec_index, struct side_result *res)
+{
+	uint32_t want = viommu_guest_count(g, 0, vector);
+	uint64_t exits = viommu_guest_exits(g), ns = 0, t0, i;
+
+	for (i = 0; i < n; i++) {
+		if (iec_index >= 0)
+			viommu_iec_index(g->dev, iec_index, 0);
+		t0 = now_ns();
+		viommu_irqfd_fire(g, gsi);
+		ir_wait_count(g, 0, vector, ++want, false);
+		ns += now_ns() - t0;
+	}
+	if (res) {
+		res->ns_per_op = (double)ns / n;
+		res->exits_per_op = (double)(viommu_guest_exits(g) - exits) / n;
+	}
+}
+
+/*
+ * One vCPU (x2APIC, spinning with interrupts enabled: no wake-up from HLT in
+ * the round trip), a 256-entry table with IRTE
+ * IR_INDEX -> vector IR_VEC on vCPU 0, and two irqfd routes to the same
+ * vector: IR_GSI_PLAIN compatibility format, IR_GSI_REMAP remappable.
+ */
+static struct viommu_guest *ir_hit_miss_guest(void)
+{
+	struct viommu_guest *g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC | VIOMMU_GUEST_SPIN,
+						     true);
+	struct viommu_msi plain = viommu_msi_compat(0, false, IR_VEC, VIOMMU_DLM_FIXED);
+	struct viommu_msi remap = viommu_msi_devid(viommu_msi_remappable(IR_INDEX, false, 0),
+						   IR_DEVID);
+
+	viommu_guest_start(g);
+	viommu_set_irta(g->dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7);
+	viommu_guest_write_irte(g, 0, IR_INDEX,
+				viommu_irte_lo(IR_VEC, 0, true, VIOMMU_DLM_FIXED, 0),
+				viommu_irte_hi(IR_DEVID, 0, VIOMMU_SVT_SID));
+	viommu_route_msi(g, IR_GSI_PLAIN, &plain);
+	viommu_route_msi(g, IR_GSI_REMAP, &remap);
+	viommu_commit_routes(g);
+	return g;
+}
+
+static int row_msi_remap_hit(const char *name, const struct bench_opts *o)
+{
+	uint64_t n = ir_ops(o, 4), warm = n / 10 ? n / 10 : 1;
+	struct side_result remap, plain;
+	struct kvm_viommu_stats s0, s1;
+	struct viommu_guest *g;
+	int r = ir_unsupported(name);
+
+	if (r)
+		return r;
+	g = ir_hit_miss_guest();
+
+	/* Plain: interrupt remapping off, stock KVM. */
+	ir_round_trips(g, IR_GSI_PLAIN, IR_VEC, warm, -1, NULL);
+	ir_round_trips(g, IR_GSI_PLAIN, IR_VEC, n, -1, &plain);
+
+	/* Remapped: the first MSI reads the IRTE, the rest hit. */
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, warm, -1, NULL);
+	viommu_get_stats(g->dev, &s0);
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, n, -1, &remap);
+	viommu_get_stats(g->dev, &s1);
+	TEST_ASSERT(s1.misses == s0.misses && s1.hits - s0.hits == n && s1.faults == 0,
+		    "%s: %llu hits, %llu misses, %llu faults for %llu warm MSIs", name,
+		    (unsigned long long)(s1.hits - s0.hits),
+		    (unsigned long long)(s1.misses - s0.misses),
+		    (unsigned long long)s1.faults, (unsigned long long)n);
+
+	viommu_guest_destroy(g);
+	print_pair(name, "remap_ns", &remap, "plain_ns", &plain, ns_ratio(&remap, &plain), &remap);
+	return KSFT_PASS;
+}
+
+static int row_msi_remap_miss(const char *name, const struct bench_opts *o)
+{
+	uint64_t n = ir_ops(o, 4), warm = n / 10 ? n / 10 : 1;
+	struct side_result cold, hot;
+	struct kvm_viommu_stats s0, s1;
+	struct viommu_guest *g;
+	int r = ir_unsupported(name);
+
+	if (r)
+		return r;
+	g = ir_hit_miss_guest();
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+
+	/* Warm: every MSI after the first hits the cache. */
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, warm, -1, NULL);
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, n, -1, &hot);
+
+	/* Cold: an IEC before each MSI, so that each one misses. */
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, warm, IR_INDEX, NULL);
+	viommu_get_stats(g->dev, &s0);
+	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, n, IR_INDEX, &cold);
+	viommu_get_stats(g->dev, &s1);
+	TEST_ASSERT(s1.misses - s0.misses == n && s1.faults == 0,
+		    "%s: %llu misses, %llu hits, %llu faults for %llu cold MSIs", name,
+		    (unsigned long long)(s1.misses - s0.misses),
+		    (unsigned long long)(s1.hits - s0.hits),
+		    (unsigned long long)s1.faults, (unsigned long long)n);
+
+	viommu_guest_destroy(g);
+	print_pair(name, "cold_ns", &cold, "warm_ns", &hot, ns_ratio(&cold, &hot), &cold);
+	return KSFT_PASS;
+}
+
+#define RT_MSIS		32
+#define RT_PINS		24		/* IOAPIC routes, GSI 0..23 */
+#define RT_GSI(j)	(RT_PINS + (j))	/* MSI routes */
+#define RT_INDEX(j)	(64 + (j))	/* their IRTEs */
+#define RT_VEC(j)	(0x40 + (j))
+#define RT_VCPUS	4
+
+struct retarget {
+	struct viommu_guest *g;
+	int dest[RT_MSIS];			/* current vCPU of each MSI */
+	uint32_t exp[RT_VCPUS][RT_MSIS];	/* interrupts expected so far */
+};
+
+static void rt_routes(struct retarget *rt, bool remap)
+{
+	struct viommu_msi m;
+	int j;
+
+	for (j = 0; j < RT_PINS; j++)
+		viommu_route_irqchip(rt->g, j, KVM_IRQCHIP_IOAPIC, j);
+	for (j = 0; j < RT_MSIS; j++) {
+		if (remap)
+			m = viommu_msi_devid(viommu_msi_remappable(RT_INDEX(j), false, 0), j);
+		else
+			m = viommu_msi_compat(rt->dest[j], false, RT_VEC(j), VIOMMU_DLM_FIXED);
+		viommu_route_msi(rt->g, RT_GSI(j), &m);
+	}
+	viommu_commit_routes(rt->g);
+}
+
+static void rt_write_irte(struct retarget *rt, int j)
+{
+	viommu_guest_write_irte(rt->g, 0, RT_INDEX(j),
+				viommu_irte_lo(RT_VEC(j), rt->dest[j], true,
+					       VIOMMU_DLM_FIXED, 0), 0);
+}
+
+/* Fires MSI @j and waits until its current vCPU has it. */
+static void rt_verify(struct retarget *rt, int j)
+{
+	int v = rt->dest[j];
+
+	viommu_irqfd_fire(rt->g, RT_GSI(j));
+	ir_wait_count(rt->g, v, RT_VEC(j), ++rt->exp[v][j], true);
+}
+
+/* @n retargets one way or the other; only the retargets are timed. */
+static void rt_phase(struct retarget *rt, bool kernel, uint64_t n, struct side_result *res)
+{
+	uint64_t exits = viommu_guest_exits(rt->g), ns = 0, t0, t1, i;
+	int j;
+
+	for (i = 0; i < n; i++) {
+		j = i % RT_MSIS;
+		rt->dest[j] = (rt->dest[j] + 1) % RT_VCPUS;
+		if (kernel) {
+			t0 = now_ns();
+			rt_write_irte(rt, j);
+			viommu_iec_index(rt->g->dev, RT_INDEX(j), 0);
+			t1 = now_ns();
+		} else {
+			struct viommu_msi m = viommu_msi_compat(rt->dest[j], false, RT_VEC(j),
+								VIOMMU_DLM_FIXED);
+
+			viommu_route_msi(rt->g, RT_GSI(j), &m);
+			t0 = now_ns();
+			viommu_commit_routes(rt->g);
+			t1 = now_ns();
+		}
+		ns += t1 - t0;
+		rt_verify(rt, j);
+	}
+	if (res) {
+		res->ns_per_op = (double)ns / n;
+		res->exits_per_op = (double)(viommu_guest_exits(rt->g) - exits) / n;
+	}
+}
+
+static int row_irte_retarget(const char *name, const struct bench_opts *o)
+{
+	uint64_t n = ir_ops(o, 100), warm = n / 10 ? n / 10 : 1;
+	struct side_result kernel, qemu;
+	struct retarget rt = { 0 };
+	struct kvm_viommu_stats s0, s1;
+	int r = ir_unsupported(name), j;
+
+	if (r)
+		return r;
+	/* Full irqchip, so that the IOAPIC routes are real; vCPUs spin. */
+	rt.g = viommu_guest_create(RT_VCPUS, VIOMMU_GUEST_X2APIC | VIOMMU_GUEST_SPIN, true);
+	viommu_guest_start(rt.g);
+	for (j = 0; j < RT_MSIS; j++)
+		rt.dest[j] = j % RT_VCPUS;
+
+	/* Kernel: remappable routes, set once; the IRTEs move. */
+	viommu_set_irta(rt.g->dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7);
+	for (j = 0; j < RT_MSIS; j++)
+		rt_write_irte(&rt, j);
+	viommu_set_ir_status(rt.g->dev, KVM_VIOMMU_IR_ENABLE);
+	rt_routes(&rt, true);
+	for (j = 0; j < RT_MSIS; j++)
+		rt_verify(&rt, j);
+	rt_phase(&rt, true, warm, NULL);
+	viommu_get_stats(rt.g->dev, &s0);
+	rt_phase(&rt, true, n, &kernel);
+	viommu_get_stats(rt.g->dev, &s1);
+	TEST_ASSERT(s1.invalidations - s0.invalidations == n && s1.faults == 0,
+		    "%s: %llu invalidations, %llu faults for %llu retargets", name,
+		    (unsigned long long)(s1.invalidations - s0.invalidations),
+		    (unsigned long long)s1.faults, (unsigned long long)n);
+
+	/* QEMU: remapping in userspace, translated routes rewritten. */
+	viommu_set_ir_status(rt.g->dev, 0);
+	rt_routes(&rt, false);
+	for (j = 0; j < RT_MSIS; j++)
+		rt_verify(&rt, j);
+	rt_phase(&rt, false, warm, NULL);
+	rt_phase(&rt, false, n, &qemu);
+
+	viommu_guest_destroy(rt.g);
+	print_pair(name, "kernel_ns", &kernel, "qemu_ns", &qemu, ns_ratio(&qemu, &kernel),
+		   &kernel);
+	return KSFT_PASS;
+}
+
 /* ---- driver ------------------------------------------------------------------ */
 
 typedef int (*row_fn)(const char *name, const struct bench_opts *o);
@@ -221,7 +548,49 @@ static const struct {
 } rows[] = {
 	{ "mmio_exit_limit", row_mmio_exit_limit,
 	  "MMIO write completed by an ioeventfd vs. by KVM_EXIT_MMIO" },
+	{ "msi_remap_hit", row_msi_remap_hit,
+	  "irqfd MSI remapped from a warm cache vs. not remapped" },
+	{ "msi_remap_miss", row_msi_remap_miss,
+	  "irqfd MSI remapped with a cold vs. a warm cache entry" },
+	{ "irte_retarget", row_irte_retarget,
+	  "retarget an MSI: IRTE + IEC vs. KVM_SET_GSI_ROUTING (ratio qemu/kernel)" },
 };
+
+/* A row in a child of its own: 0, KSFT_SKIP or a failure status. */
+static int fork_row(int i, const struct bench_opts *o)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid)
+		exit(rows[i].fn(rows[i].name, o));
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "%s: killed by signal %d\n", rows[i].name, WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Once more when the emulator under the test host corrupted a guest (see
+ * viommu.h): such a run measured nothing.
+ */
+static int run_row(int i, const struct bench_opts *o)
+{
+	int r = fork_row(i, o);
+
+	if (r == VIOMMU_EXIT_NESTED_CORRUPTION) {
+		fprintf(stderr, "%s: guest state corrupted by the nested emulation, again\n",
+			rows[i].name);
+		r = fork_row(i, o);
+	}
+	return r;
+}
 
 static void __noreturn print_usage(const char *prog, int status)
 {
@@ -283,7 +652,7 @@ int main(int argc, char *argv[])
 			wanted = !strcmp(argv[j], rows[i].name);
 		if (!wanted)
 			continue;
-		r = rows[i].fn(rows[i].name, &o);
+		r = run_row(i, &o);
 		if (r == KSFT_SKIP)
 			any_skip = true;
 		else if (r == KSFT_PASS)

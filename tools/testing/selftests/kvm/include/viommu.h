@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared helpers of the kvm-viommu selftests (x86/viommu_*.c):
+ *
+ *  - the KVM_DEV_TYPE_INTEL_VIOMMU device and its attributes
+ *    (include/uapi/linux/kvm_viommu.h);
+ *  - VT-d interrupt remapping table entries and MSI formats, as a guest
+ *    programs them;
+ *  - a guest whose vCPUs run in threads of their own and count, per vCPU and
+ *    per vector, the interrupts they take.
+ */
+#ifndef SELFTEST_KVM_VIOMMU_H
+#define SELFTEST_KVM_VIOMMU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/bits.h>
+#include <linux/kvm_viommu.h>
+
+#include "kvm_util.h"
+
+/* ---- the device ------------------------------------------------------------ */
+
+/* KVM_CREATE_DEVICE; returns the device fd (0 for a TEST create) or -errno. */
+int viommu_create(struct kvm_vm *vm, uint32_t flags);
+int viommu_create_or_die(struct kvm_vm *vm);
+
+/* KVM_{HAS,GET,SET}_DEVICE_ATTR with every field under control; 0 or -errno. */
+int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
+		      uint32_t group, uint64_t attr, uint64_t addr);
+int viommu_has_attr(int fd, uint32_t group, uint64_t attr);
+int viommu_get_attr(int fd, uint32_t group, uint64_t attr, void *val);
+int viommu_set_attr(int fd, uint32_t group, uint64_t attr, const void *val);
+
+const char *viommu_err_str(int r);
+
+#define VIOMMU_ASSERT_RET(expr, want)					\
+do {									\
+	int __r = (expr), __w = (want);					\
+									\
+	TEST_ASSERT(__r == __w, "%s:\n  expected %d (%s), got %d (%s)",	\
+		    #expr, __w, viommu_err_str(__w), __r,		\
+		    viommu_err_str(__r));				\
+} while (0)
+
+/*
+ * NULL when the loaded KVM has the device and its interrupt remapping
+ * attributes, otherwise why not (for a skip message).
+ */
+const char *viommu_ir_unsupported(void);
+
+/* Each asserts success. */
+void viommu_set_irta(int fd, uint64_t irta);
+void viommu_set_ir_status(int fd, uint32_t flags);
+uint32_t viommu_get_ir_status(int fd);
+void viommu_iec_global(int fd);
+void viommu_iec_index(int fd, uint16_t index, uint8_t mask);
+void viommu_get_stats(int fd, struct kvm_viommu_stats *s);
+void viommu_set_fault_eventfd(int fd, int efd);
+/* Pops the oldest fault record into @f; returns whether it was VALID. */
+bool viommu_pop_fault(int fd, struct kvm_viommu_ir_fault *f);
+
+/* ---- VT-d interrupt remapping table entries ---------------------------------- */
+
+struct viommu_irte {
+	uint64_t lo;
+	uint64_t hi;
+};
+
+#define VIOMMU_IRTE_P			BIT_ULL(0)
+#define VIOMMU_IRTE_FPD			BIT_ULL(1)
+#define VIOMMU_IRTE_DM_LOGICAL		BIT_ULL(2)
+#define VIOMMU_IRTE_RH			BIT_ULL(3)
+#define VIOMMU_IRTE_TM_LEVEL		BIT_ULL(4)
+#define VIOMMU_IRTE_DLM_SHIFT		5
+#define VIOMMU_IRTE_DLM_MASK		(7ULL << VIOMMU_IRTE_DLM_SHIFT)
+#define VIOMMU_IRTE_AVAIL_MASK		(0xfULL << 8)
+#define VIOMMU_IRTE_IM			BIT_ULL(15)
+#define VIOMMU_IRTE_VECTOR_SHIFT	16
+#define VIOMMU_IRTE_DST_SHIFT		32
+
+#define VIOMMU_IRTE_SQ_SHIFT		16
+#define VIOMMU_IRTE_SVT_SHIFT		18
+
+/* Delivery modes (DLM). */
+#define VIOMMU_DLM_FIXED		0
+#define VIOMMU_DLM_LOWEST		1
+#define VIOMMU_DLM_SMI			2
+#define VIOMMU_DLM_NMI			4
+#define VIOMMU_DLM_INIT			5
+#define VIOMMU_DLM_EXTINT		7
+
+/* Source validation types (SVT). */
+#define VIOMMU_SVT_NONE			0
+#define VIOMMU_SVT_SID			1
+#define VIOMMU_SVT_BUS			2
+
+/* DST: 32 bits in x2APIC mode (EIME), else bits 15:8. */
+static inline uint64_t viommu_irte_dst(uint32_t dest, bool eime)
+{
+	if (eime)
+		return (uint64_t)dest << VIOMMU_IRTE_DST_SHIFT;
+	return (uint64_t)(dest & 0xff) << (VIOMMU_IRTE_DST_SHIFT + 8);
+}
+
+/* A present entry; @flags: VIOMMU_IRTE_{FPD,DM_LOGICAL,RH,TM_LEVEL}. */
+static inline uint64_t viommu_irte_lo(uint8_t vector, uint32_t dest, bool eime,
+				      uint8_t dlm, uint64_t flags)
+{
+	return VIOMMU_IRTE_P | flags |
+	       ((uint64_t)(dlm & 7) << VIOMMU_IRTE_DLM_SHIFT) |
+	       ((uint64_t)vector << VIOMMU_IRTE_VECTOR_SHIFT) |
+	       viommu_irte_dst(dest, eime);
+}
+
+static inline uint64_t viommu_irte_hi(uint16_t sid, uint8_t sq, uint8_t svt)
+{
+	return sid | ((uint64_t)(sq & 3) << VIOMMU_IRTE_SQ_SHIFT) |
+	       ((uint64_t)(svt & 3) << VIOMMU_IRTE_SVT_SHIFT);
+}
+
+/* ---- MSIs ----------------------------------------------------------------------- */
+
+struct viommu_msi {
+	uint32_t address_lo;
+	uint32_t address_hi;
+	uint32_t data;
+	bool has_devid;		/* KVM_MSI_VALID_DEVID */
+	uint32_t devid;
+};
+
+#define VIOMMU_MSI_ADDR_BASE		0xfee00000U
+#define VIOMMU_MSI_REMAPPABLE		BIT(4)
+#define VIOMMU_MSI_SHV			BIT(3)
+#define VIOMMU_MSI_HANDLE15		BIT(2)
+#define VIOMMU_MSI_HANDLE_SHIFT		5
+
+/* Remappable format: handle[14:0] in address 19:5, handle[15] in bit 2. */
+static inline struct viommu_msi viommu_msi_remappable(uint16_t handle, bool shv,
+						      uint16_t subhandle)
+{
+	struct viommu_msi m = {
+		.address_lo = VIOMMU_MSI_ADDR_BASE | VIOMMU_MSI_REMAPPABLE |
+			      ((uint32_t)(handle & 0x7fff) << VIOMMU_MSI_HANDLE_SHIFT) |
+			      (handle & 0x8000 ? VIOMMU_MSI_HANDLE15 : 0) |
+			      (shv ? VIOMMU_MSI_SHV : 0),
+		.data = shv ? subhandle : 0,
+	};
+
+	return m;
+}
+
+/* Compatibility format, as stock KVM decodes it. */
+static inline struct viommu_msi viommu_msi_compat(uint8_t dest, bool logical,
+						  uint8_t vector, uint8_t dlm)
+{
+	struct viommu_msi m = {
+		.address_lo = VIOMMU_MSI_ADDR_BASE | ((uint32_t)dest << 12) |
+			      (logical ? 1U << 2 : 0),
+		.data = vector | ((uint32_t)(dlm & 7) << 8),
+	};
+
+	return m;
+}
+
+static inline struct viommu_msi viommu_msi_devid(struct viommu_msi m, uint32_t devid)
+{
+	m.has_devid = true;
+	m.devid = devid;
+	return m;
+}
+
+/* KVM_SIGNAL_MSI: the ioctl's return value, or -errno. */
+int viommu_signal_msi(struct kvm_vm *vm, const struct viommu_msi *m);
+
+/* ---- a guest that counts its interrupts -------------------------------------------- */
+
+#define VIOMMU_MAX_VCPUS		4
+#define VIOMMU_NR_GSIS			64
+
+/* Guest memory for interrupt remapping tables: 2^16 entries fit. */
+#define VIOMMU_IRT_GPA			0x10000000ULL
+#define VIOMMU_IRT_SIZE			BIT_ULL(20)
+#define VIOMMU_IRT_SLOT			10
+
+/* viommu_guest_create() flags. */
+#define VIOMMU_GUEST_X2APIC		BIT(0)	/* else xAPIC */
+#define VIOMMU_GUEST_SPIN		BIT(1)	/* spin, else HLT */
+#define VIOMMU_GUEST_TMR		BIT(2)	/* record TMR per vector */
+
+struct viommu_guest {
+	struct kvm_vm *vm;
+	int nr_vcpus;
+	unsigned int flags;
+	int dev;				/* the device fd */
+	struct kvm_vcpu *vcpus[VIOMMU_MAX_VCPUS];
+	pthread_t threads[VIOMMU_MAX_VCPUS];
+	bool running;
+	bool stopping;
+	bool ready[VIOMMU_MAX_VCPUS];
+	/* KVM_RUN returns of each vCPU thread (ucalls included). */
+	uint64_t exits[VIOMMU_MAX_VCPUS];
+	uint64_t ucalls[VIOMMU_MAX_VCPUS];
+	/* Host views of the guest's counters and of the IRT memory. */
+	uint32_t (*counts)[256];
+	uint8_t (*tmr)[256];
+	struct viommu_irte *irt;
+	/* The GSI routing table, as last written, and the irqfds. */
+	struct kvm_irq_routing *routing;
+	int irqfd[VIOMMU_NR_GSIS];
+};
+
+/*
+ * A VM with a full in-kernel irqchip, @nr_vcpus vCPUs, the IRT memory slot
+ * and the device (fd in ->dev, -1 if @with_dev is false).  The vCPUs do not
+ * run until viommu_guest_start().
+ */
+struct viommu_guest *viommu_guest_create(int nr_vcpus, unsigned int flags,
+					 bool with_dev);
+/* Starts a thread per vCPU; returns once every guest has its APIC enabled. */
+void viommu_guest_start(struct viommu_guest *g);
+/* Kicks every vCPU out of KVM_RUN and joins its thread. */
+void viommu_guest_stop(struct viommu_guest *g);
+/* Stops the vCPUs, closes the irqfds' eventfds and the device, frees the VM. */
+void viommu_guest_destroy(struct viommu_guest *g);
+
+static inline bool viommu_guest_x2apic(const struct viommu_guest *g)
+{
+	return g->flags & VIOMMU_GUEST_X2APIC;
+}
+
+uint32_t viommu_guest_count(struct viommu_guest *g, int vcpu, int vector);
+uint8_t viommu_guest_tmr(struct viommu_guest *g, int vcpu, int vector);
+uint64_t viommu_guest_exits(struct viommu_guest *g);
+uint64_t viommu_guest_ucalls(struct viommu_guest *g);
+
+/*
+ * The nested test host runs under an emulator (TCG) whose SVM emulation
+ * sometimes stores the test host's own RIP, just after its VMRUN, as the
+ * guest's RIP; the guest then hangs, or triple-faults (KVM_EXIT_SHUTDOWN,
+ * with stock modules too).  The guests here run only below
+ * VIOMMU_GUEST_CODE_END and have a handler for every vector, so either is
+ * unmistakable: the run is void.  viommu_guest_rip_corrupt() reads @vcpu's
+ * RIP (stopped vCPUs only) and says whether it is such a one;
+ * viommu_exit_nested_corruption() (@rip 0: a SHUTDOWN) explains it on
+ * stderr and exits with VIOMMU_EXIT_NESTED_CORRUPTION.  The vCPU threads do
+ * so themselves on a SHUTDOWN or another unexpected exit with such a RIP.
+ */
+#define VIOMMU_GUEST_CODE_END		0xffff800000000000ULL
+#define VIOMMU_EXIT_NESTED_CORRUPTION	75
+
+bool viommu_guest_rip_corrupt(struct kvm_vcpu *vcpu, uint64_t *rip);
+void __noreturn viommu_exit_nested_corruption(int vcpu, uint64_t rip);
+/* Stops the vCPUs; exits as above if any has such a RIP. */
+void viommu_guest_check_corruption(struct viommu_guest *g);
+
+/* Writes IRTE @index of a table at VIOMMU_IRT_GPA + @offset. */
+void viommu_guest_write_irte(struct viommu_guest *g, uint64_t offset,
+			     uint32_t index, uint64_t lo, uint64_t hi);
+
+/*
+ * GSI routing: set (add or replace) an entry in g->routing, then commit the
+ * whole table with KVM_SET_GSI_ROUTING.
+ */
+void viommu_route_msi(struct viommu_guest *g, uint32_t gsi,
+		      const struct viommu_msi *m);
+void viommu_route_irqchip(struct viommu_guest *g, uint32_t gsi,
+			  uint32_t irqchip, uint32_t pin);
+int __viommu_commit_routes(struct viommu_guest *g);
+void viommu_commit_routes(struct viommu_guest *g);
+
+/* An eventfd bound to @gsi by KVM_IRQFD (made on first use). */
+int viommu_irqfd(struct viommu_guest *g, uint32_t gsi);
+void viommu_irqfd_fire(struct viommu_guest *g, uint32_t gsi);
+
+uint64_t viommu_now_ns(void);
+
+#endif /* SELFTEST_KVM_VIOMMU_H */
