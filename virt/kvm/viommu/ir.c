@@ -44,18 +44,22 @@ void kvm_viommu_ir_init(struct kvm_viommu *viommu)
 	xa_init(&viommu->irtes);
 }
 
-static void kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
+/* Returns whether a level-triggered entry was dropped. */
+static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
 {
 	struct kvm_viommu_irte *entry;
+	bool level = false;
 	unsigned long index;
 
 	lockdep_assert_held(&viommu->ir_cache_lock);
 
 	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
+		level |= entry->irte.lo & VTD_IRTE_TM_LEVEL;
 		xa_erase(&viommu->irtes, index);
 		kfree_rcu(entry, rcu);
 	}
+	return level;
 }
 
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
@@ -104,6 +108,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 {
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
+	bool rescan;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
 	    iec->mask > KVM_VIOMMU_IEC_MAX_MASK)
@@ -118,11 +123,17 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	this_cpu_inc(viommu->counters->invalidations);
 
 	mutex_lock(&viommu->ir_cache_lock);
-	kvm_viommu_ir_flush_range(viommu, first, last);
+	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
 	mutex_unlock(&viommu->ir_cache_lock);
 
-	/* Level-triggered routes may now have other destinations. */
-	kvm_arch_viommu_ir_invalidated(viommu->kvm);
+	/*
+	 * The EOI scan translated level-triggered routes: redo it if one of
+	 * their entries went, or if it skipped an entry that faulted and may
+	 * be valid now.  Kicking every vCPU for an edge retarget would cost
+	 * more than the retarget.
+	 */
+	if (rescan | xchg(&viommu->ir_scan_stale, false))
+		kvm_arch_viommu_ir_invalidated(viommu->kvm);
 	return 0;
 }
 
@@ -147,8 +158,10 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 
 	if (ctx == KVM_VIOMMU_IR_ATOMIC)
 		return -EWOULDBLOCK;
-	if (ctx == KVM_VIOMMU_IR_SCAN)
+	if (ctx == KVM_VIOMMU_IR_SCAN) {
+		WRITE_ONCE(viommu->ir_scan_stale, true);
 		return -EINVAL;
+	}
 
 	trace_kvm_viommu_fault(reason, req->index, req->sid, req->has_sid,
 			       recorded);

@@ -64,6 +64,8 @@ struct kvm_viommu {
 	u64 irta;
 	/* IRTE index -> struct kvm_viommu_irte, valid entries only. */
 	struct xarray irtes;
+	/* The EOI scan met an entry that faulted; see the IEC. */
+	bool ir_scan_stale;
 
 	struct kvm_viommu_faults faults;
 	struct kvm_viommu_counters __percpu *counters;
