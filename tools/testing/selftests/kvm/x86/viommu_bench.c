@@ -16,7 +16,9 @@
  * after a warm-up of its own.  Times are CLOCK_MONOTONIC; under nested
  * emulation only the ratios mean anything.  Diagnostics go to stderr.
  * No ROW: every row.  Exit status 0, KSFT_SKIP (4) when a row cannot run
- * here, anything else on failure.
+ * here, anything else on failure.  Each row runs in a child process; one
+ * whose guest the emulator under the test host corrupted (see viommu.h)
+ * runs once more.
  *
  * Rows:
  *   mmio_exit_limit  The guest does N 4-byte MMIO writes to a GPA that no
@@ -598,7 +600,7 @@ static void __noreturn print_usage(const char *prog, int status)
 
 	fprintf(status ? stderr : stdout,
 		"usage: %s [-n N] [-l] [ROW...]\n"
-		"  -n N  operations per side (default %d)\n"
+		"  -n N  operations per side (default %d; msi_remap_*: N/4, irte_retarget: N/100)\n"
 		"  -l    list the rows\n"
 		"No ROW: every row.  Rows:\n", prog, DEFAULT_ITERS);
 	for (i = 0; i < (int)ARRAY_SIZE(rows); i++)
