@@ -26,6 +26,7 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "viommu.h"
 
 #define CASE_TIMEOUT_S		60
 #define SPLIT_IRQCHIP_PINS	24	/* IOAPIC pins, as QEMU uses */
@@ -34,60 +35,6 @@
 #define GOOD_IRTA	(0x12345000ULL | KVM_VIOMMU_IRTA_EIME | 0xfULL)
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* KVM_CREATE_DEVICE; returns the device fd (0 for a TEST create) or -errno. */
-static int viommu_create(struct kvm_vm *vm, uint32_t flags)
-{
-	struct kvm_create_device cd = {
-		.type = KVM_DEV_TYPE_INTEL_VIOMMU,
-		.fd = -1,
-		.flags = flags,
-	};
-
-	if (__vm_ioctl(vm, KVM_CREATE_DEVICE, &cd))
-		return -errno;
-	return (flags & KVM_CREATE_DEVICE_TEST) ? 0 : (int)cd.fd;
-}
-
-static int viommu_create_or_die(struct kvm_vm *vm)
-{
-	int fd = viommu_create(vm, 0);
-
-	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(INTEL_VIOMMU) failed: %d (%s)",
-		    fd, strerror(-fd));
-	return fd;
-}
-
-/* KVM_{HAS,GET,SET}_DEVICE_ATTR with every field under control; 0 or -errno. */
-static int attr_ioctl(int fd, unsigned long req, uint32_t flags,
-		      uint32_t group, uint64_t attr, uint64_t addr)
-{
-	struct kvm_device_attr a = {
-		.flags = flags,
-		.group = group,
-		.attr = attr,
-		.addr = addr,
-	};
-
-	return ioctl(fd, req, &a) ? -errno : 0;
-}
-
-static int has_attr(int fd, uint32_t group, uint64_t attr)
-{
-	return attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, 0, group, attr, 0);
-}
-
-static int get_attr(int fd, uint32_t group, uint64_t attr, void *val)
-{
-	return attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, group, attr,
-			  (uint64_t)(uintptr_t)val);
-}
-
-static int set_attr(int fd, uint32_t group, uint64_t attr, const void *val)
-{
-	return attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, group, attr,
-			  (uint64_t)(uintptr_t)val);
-}
 
 static const char *err_str(int r)
 {
@@ -105,7 +52,7 @@ do {									\
 static void get_ir_table(int fd, struct kvm_viommu_ir_table *t)
 {
 	memset(t, 0xa5, sizeof(*t));
-	ASSERT_RET(get_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, t), 0);
+	ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, t), 0);
 }
 
 static void assert_ir_table(int fd, uint64_t irta)
@@ -127,7 +74,7 @@ static void set_irta(int fd, uint64_t irta)
 {
 	struct kvm_viommu_ir_table t = { .irta = irta };
 
-	ASSERT_RET(set_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, &t), 0);
+	ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, &t), 0);
 }
 
 static void assert_ctrl_info(int fd)
@@ -136,7 +83,8 @@ static void assert_ctrl_info(int fd)
 	int i;
 
 	memset(&info, 0xa5, sizeof(info));
-	ASSERT_RET(get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO, &info), 0);
+	ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+				   KVM_DEV_VIOMMU_CTRL_INFO, &info), 0);
 	TEST_ASSERT(info.abi_version == KVM_VIOMMU_ABI_VERSION,
 		    "CTRL_INFO abi_version %u, expected %u",
 		    info.abi_version, KVM_VIOMMU_ABI_VERSION);
@@ -183,8 +131,8 @@ static void test_create_destroy(void)
 	struct kvm_vm *vm = vm_with_irqchip();
 	int fd = viommu_create_or_die(vm);
 
-	ASSERT_RET(has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO), 0);
-	ASSERT_RET(has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE), 0);
+	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO), 0);
+	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE), 0);
 	assert_ctrl_info(fd);
 	/* Initially all zero. */
 	assert_ir_table(fd, 0);
@@ -253,7 +201,8 @@ static void test_ctrl_info(void)
 
 	assert_ctrl_info(fd);
 	/* Get-only. */
-	ASSERT_RET(set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO, &info), -ENXIO);
+	ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+				   KVM_DEV_VIOMMU_CTRL_INFO, &info), -ENXIO);
 	assert_ctrl_info(fd);
 
 	close(fd);
@@ -278,9 +227,9 @@ static void test_unknown_group_attr(void)
 
 	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
 		memset(buf, 0, sizeof(buf));
-		ASSERT_RET(has_attr(fd, bad[i].group, bad[i].attr), -ENXIO);
-		ASSERT_RET(get_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
-		ASSERT_RET(set_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
+		ASSERT_RET(viommu_has_attr(fd, bad[i].group, bad[i].attr), -ENXIO);
+		ASSERT_RET(viommu_get_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
+		ASSERT_RET(viommu_set_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
 	}
 	assert_ir_table(fd, 0);
 
@@ -301,16 +250,16 @@ static void test_attr_flags(void)
 	for (i = 0; i < (int)ARRAY_SIZE(bad_flags); i++) {
 		uint32_t f = bad_flags[i];
 
-		ASSERT_RET(attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
-				      KVM_DEV_VIOMMU_CTRL_INFO, 0), -EINVAL);
-		ASSERT_RET(attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-				      KVM_DEV_VIOMMU_IR_TABLE, 0), -EINVAL);
-		ASSERT_RET(attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
-				      KVM_DEV_VIOMMU_CTRL_INFO, ip), -EINVAL);
-		ASSERT_RET(attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-				      KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
-		ASSERT_RET(attr_ioctl(fd, KVM_SET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-				      KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
+					     KVM_DEV_VIOMMU_CTRL_INFO, 0), -EINVAL);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+					     KVM_DEV_VIOMMU_IR_TABLE, 0), -EINVAL);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
+					     KVM_DEV_VIOMMU_CTRL_INFO, ip), -EINVAL);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+					     KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+					     KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
 	}
 	/* The rejected sets changed nothing. */
 	assert_ir_table(fd, 0);
@@ -330,7 +279,7 @@ static void test_ir_table_invalid(void)
 
 #define EXPECT_EINVAL(what)							\
 	do {									\
-		ASSERT_RET(set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,			\
+		ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,			\
 				    KVM_DEV_VIOMMU_IR_TABLE, &t), -EINVAL);	\
 		/* A rejected set leaves the old value. */			\
 		assert_ir_table(fd, GOOD_IRTA);					\
@@ -385,12 +334,12 @@ static void test_bad_addr(void)
 
 	set_irta(fd, GOOD_IRTA);
 	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
-		ASSERT_RET(attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
-				      KVM_DEV_VIOMMU_CTRL_INFO, bad[i]), -EFAULT);
-		ASSERT_RET(attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-				      KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
-		ASSERT_RET(attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-				      KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
+					     KVM_DEV_VIOMMU_CTRL_INFO, bad[i]), -EFAULT);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+					     KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
+		ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+					     KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
 	}
 	assert_ir_table(fd, GOOD_IRTA);
 
