@@ -189,6 +189,10 @@ int viommu_signal_msi(struct kvm_vm *vm, const struct viommu_msi *m);
 #define VIOMMU_GUEST_X2APIC		BIT(0)	/* else xAPIC */
 #define VIOMMU_GUEST_SPIN		BIT(1)	/* spin, else HLT */
 #define VIOMMU_GUEST_TMR		BIT(2)	/* record TMR per vector */
+#define VIOMMU_GUEST_SPLIT_IRQCHIP	BIT(3)	/* else KVM_CREATE_IRQCHIP */
+
+/* I/O APIC pins of a split irqchip, as QEMU has them. */
+#define VIOMMU_SPLIT_IRQCHIP_PINS	24
 
 struct viommu_guest {
 	struct kvm_vm *vm;
@@ -203,6 +207,8 @@ struct viommu_guest {
 	/* KVM_RUN returns of each vCPU thread (ucalls included). */
 	uint64_t exits[VIOMMU_MAX_VCPUS];
 	uint64_t ucalls[VIOMMU_MAX_VCPUS];
+	/* Split irqchip: KVM_EXIT_IOAPIC_EOI per vCPU and vector. */
+	uint32_t ioapic_eois[VIOMMU_MAX_VCPUS][256];
 	/* Host views of the guest's counters and of the IRT memory. */
 	uint32_t (*counts)[256];
 	uint8_t (*tmr)[256];
@@ -213,9 +219,10 @@ struct viommu_guest {
 };
 
 /*
- * A VM with a full in-kernel irqchip, @nr_vcpus vCPUs, the IRT memory slot
- * and the device (fd in ->dev, -1 if @with_dev is false).  The vCPUs do not
- * run until viommu_guest_start().
+ * A VM with an in-kernel irqchip (full, or split with
+ * VIOMMU_GUEST_SPLIT_IRQCHIP), @nr_vcpus vCPUs, the IRT memory slot and the
+ * device (fd in ->dev, -1 if @with_dev is false).  The vCPUs do not run
+ * until viommu_guest_start().
  */
 struct viommu_guest *viommu_guest_create(int nr_vcpus, unsigned int flags,
 					 bool with_dev);
@@ -235,6 +242,7 @@ uint32_t viommu_guest_count(struct viommu_guest *g, int vcpu, int vector);
 uint8_t viommu_guest_tmr(struct viommu_guest *g, int vcpu, int vector);
 uint64_t viommu_guest_exits(struct viommu_guest *g);
 uint64_t viommu_guest_ucalls(struct viommu_guest *g);
+uint32_t viommu_guest_ioapic_eois(struct viommu_guest *g, int vcpu, int vector);
 
 /*
  * The nested test host runs under an emulator (TCG) whose SVM emulation
@@ -276,5 +284,28 @@ int viommu_irqfd(struct viommu_guest *g, uint32_t gsi);
 void viommu_irqfd_fire(struct viommu_guest *g, uint32_t gsi);
 
 uint64_t viommu_now_ns(void);
+
+/* ---- cases, each in a child of its own ------------------------------------------------ */
+
+struct viommu_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Ends the calling case as skipped, with the reason printed beside it. */
+void __noreturn __printf(1, 2) viommu_case_skip(const char *fmt, ...);
+
+/*
+ * Runs the cases named on the command line, or all of them, each in a child
+ * killed after @timeout_s, and prints their TAP results.
+ */
+void viommu_run_cases(int argc, char *argv[],
+		      const struct viommu_case *cases, int nr_cases,
+		      int timeout_s);
+
+/* main() of a program of interrupt-remapping cases: skips without the device. */
+void viommu_ir_test_main(int argc, char *argv[],
+			 const struct viommu_case *cases, int nr_cases,
+			 int timeout_s);
 
 #endif /* SELFTEST_KVM_VIOMMU_H */

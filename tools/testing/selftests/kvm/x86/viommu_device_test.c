@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 
 #include <linux/kvm_viommu.h>
 
@@ -101,27 +99,6 @@ static struct kvm_vm *vm_with_irqchip(void)
 
 	vm_create_irqchip(vm);
 	return vm;
-}
-
-/* ---- per-case skip, reported to the parent through a pipe ---------------- */
-
-static int skip_pipe = -1;
-
-static void __noreturn __printf(1, 2) case_skip(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	/* If this fails, the parent reports a skip without a reason. */
-	if (skip_pipe >= 0 && n > 0 && write(skip_pipe, buf, n) != n)
-		exit(KSFT_SKIP);
-	exit(KSFT_SKIP);
 }
 
 /* ---- cases ---------------------------------------------------------------- */
@@ -217,7 +194,7 @@ static void test_unknown_group_attr(void)
 		{ 0xffffffff, 0 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_STATS + 1 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, ~0ULL },
-		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT_EVENTFD + 1 },
+		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_IOAPIC + 1 },
 		{ KVM_DEV_VIOMMU_GRP_IR, 1ULL << 32 },
 	};
 	struct kvm_vm *vm = vm_with_irqchip();
@@ -392,7 +369,7 @@ static void test_split_irqchip(void)
 	int fd, r;
 
 	if (!kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP))
-		case_skip("KVM_CAP_SPLIT_IRQCHIP not available");
+		viommu_case_skip("KVM_CAP_SPLIT_IRQCHIP not available");
 
 	vm = vm_create_barebones();
 	r = __vm_enable_cap(vm, KVM_CAP_SPLIT_IRQCHIP, SPLIT_IRQCHIP_PINS);
@@ -461,10 +438,7 @@ static void test_guest_runs(void)
 
 /* ---- driver --------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct viommu_case cases[] = {
 	{ "create_destroy",		test_create_destroy },
 	{ "device_fd_outlives_vm",	test_device_fd_outlives_vm },
 	{ "double_create_eexist",	test_double_create },
@@ -480,47 +454,10 @@ static const struct {
 	{ "guest_runs",			test_guest_runs },
 };
 
-static void run_case(const char *name, void (*fn)(void))
-{
-	char reason[256] = "";
-	int pfd[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	TEST_ASSERT(!pipe(pfd), "pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(pfd[0]);
-		skip_pipe = pfd[1];
-		alarm(CASE_TIMEOUT_S);
-		fn();
-		exit(KSFT_PASS);
-	}
-	close(pfd[1]);
-	n = read(pfd[0], reason, sizeof(reason) - 1);
-	reason[n > 0 ? n : 0] = '\0';
-	close(pfd[0]);
-	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-
-	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
-		ksft_test_result_pass("%s\n", name);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
-		ksft_test_result_skip("%s: %s\n", name, reason[0] ? reason : "skipped");
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-		ksft_test_result_fail("%s (timed out after %d s)\n", name, CASE_TIMEOUT_S);
-	else if (WIFSIGNALED(status))
-		ksft_test_result_fail("%s (killed by signal %d)\n", name, WTERMSIG(status));
-	else
-		ksft_test_result_fail("%s (exit status %d)\n", name, WEXITSTATUS(status));
-}
-
 int main(int argc, char *argv[])
 {
 	struct kvm_vm *vm;
-	int i, r;
+	int r;
 
 	setbuf(stdout, NULL);
 	ksft_print_header();
@@ -536,9 +473,5 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("KVM_CREATE_DEVICE(INTEL_VIOMMU, TEST): %d (%s)\n",
 				   r, strerror(-r));
 
-	ksft_set_plan(ARRAY_SIZE(cases));
-	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
-		run_case(cases[i].name, cases[i].fn);
-
-	ksft_finished();
+	viommu_run_cases(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
 }

@@ -28,7 +28,6 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 
 #include <linux/kvm_viommu.h>
 
@@ -60,27 +59,6 @@
 enum fire_path { VIA_SIGNAL, VIA_IRQFD, NR_VIAS };
 
 static const char * const via_name[] = { "KVM_SIGNAL_MSI", "irqfd" };
-
-/* ---- per-case skip, reported to the parent through a pipe ------------------ */
-
-static int skip_pipe = -1;
-
-static void __noreturn __printf(1, 2) case_skip(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	/* If this fails, the parent reports a skip without a reason. */
-	if (skip_pipe >= 0 && n > 0 && write(skip_pipe, buf, n) != n)
-		exit(KSFT_SKIP);
-	exit(KSFT_SKIP);
-}
 
 /* ---- a test context: guest, device, table and what should have arrived -------- */
 
@@ -120,10 +98,11 @@ static struct tctx *t_create(int nr_vcpus, unsigned int gflags)
 
 	if (!kvm_has_cap(KVM_CAP_SIGNAL_MSI) || !kvm_has_cap(KVM_CAP_IRQFD) ||
 	    !kvm_has_cap(KVM_CAP_IRQ_ROUTING))
-		case_skip("KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD or KVM_CAP_IRQ_ROUTING missing");
+		viommu_case_skip("KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD or KVM_CAP_IRQ_ROUTING %s",
+				 "missing");
 	if (kvm_check_cap(KVM_CAP_MAX_VCPUS) < nr_vcpus)
-		case_skip("%d vCPUs: KVM_CAP_MAX_VCPUS is %d", nr_vcpus,
-			  kvm_check_cap(KVM_CAP_MAX_VCPUS));
+		viommu_case_skip("%d vCPUs: KVM_CAP_MAX_VCPUS is %d", nr_vcpus,
+				 kvm_check_cap(KVM_CAP_MAX_VCPUS));
 	t = calloc(1, sizeof(*t));
 	TEST_ASSERT(t, "out of memory");
 	t->g = viommu_guest_create(nr_vcpus, gflags, true);
@@ -1789,10 +1768,7 @@ static void test_teardown_irqfd_storm(void)
 
 /* ---- driver ---------------------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct viommu_case cases[] = {
 	{ "ir_attrs",			test_ir_attrs },
 	{ "ir_off_stock_xapic",		test_ir_off_stock_xapic },
 	{ "ir_off_stock_x2apic",	test_ir_off_stock_x2apic },
@@ -1822,94 +1798,7 @@ static const struct {
 	{ "teardown_irqfd_storm",	test_teardown_irqfd_storm },
 };
 
-/* Runs a case in a child; returns its wait status, a skip reason in @reason. */
-static int fork_case(void (*fn)(void), char *reason, size_t size)
-{
-	int pfd[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	TEST_ASSERT(!pipe(pfd), "pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(pfd[0]);
-		skip_pipe = pfd[1];
-		alarm(CASE_TIMEOUT_S);
-		fn();
-		exit(KSFT_PASS);
-	}
-	close(pfd[1]);
-	n = read(pfd[0], reason, size - 1);
-	reason[n > 0 ? n : 0] = '\0';
-	close(pfd[0]);
-	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	return status;
-}
-
-static bool nested_corruption(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == VIOMMU_EXIT_NESTED_CORRUPTION;
-}
-
-static void run_case(const char *name, void (*fn)(void))
-{
-	char reason[256] = "";
-	int status;
-
-	status = fork_case(fn, reason, sizeof(reason));
-	/*
-	 * The emulator under the test host corrupted a guest (see viommu.h):
-	 * that run says nothing about KVM.  Once more; twice is a failure.
-	 */
-	if (nested_corruption(status)) {
-		ksft_print_msg("%s: guest state corrupted by the nested emulation, again\n",
-			       name);
-		status = fork_case(fn, reason, sizeof(reason));
-	}
-
-	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
-		ksft_test_result_pass("%s\n", name);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
-		ksft_test_result_skip("%s: %s\n", name, reason[0] ? reason : "skipped");
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-		ksft_test_result_fail("%s (timed out after %d s)\n", name, CASE_TIMEOUT_S);
-	else if (WIFSIGNALED(status))
-		ksft_test_result_fail("%s (killed by signal %d)\n", name, WTERMSIG(status));
-	else if (nested_corruption(status))
-		ksft_test_result_fail("%s (guest state corrupted by the nested emulation twice)\n",
-				      name);
-	else
-		ksft_test_result_fail("%s (exit status %d)\n", name, WEXITSTATUS(status));
-}
-
 int main(int argc, char *argv[])
 {
-	const char *why;
-	int i, j, n = 0;
-
-	setbuf(stdout, NULL);
-	ksft_print_header();
-
-	why = viommu_ir_unsupported();
-	if (why)
-		ksft_exit_skip("%s\n", why);
-
-	/* Optional case names: run only those. */
-	for (i = 0; i < (int)ARRAY_SIZE(cases); i++)
-		for (j = 1; j < argc; j++)
-			n += !strcmp(argv[j], cases[i].name);
-	ksft_set_plan(argc > 1 ? n : (int)ARRAY_SIZE(cases));
-	for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
-		bool wanted = argc == 1;
-
-		for (j = 1; j < argc; j++)
-			wanted |= !strcmp(argv[j], cases[i].name);
-		if (wanted)
-			run_case(cases[i].name, cases[i].fn);
-	}
-
-	ksft_finished();
+	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
 }
