@@ -13,11 +13,16 @@
 
 struct kvm;
 
-/* Where an interrupt request is translated. */
+/*
+ * Where an interrupt is translated, and why.  A request delivers the
+ * interrupt: it is counted and its faults are recorded.  A scan only
+ * computes the EOI-exit bitmap, and its faults are left to the request.
+ */
 enum kvm_viommu_ir_context {
-	KVM_VIOMMU_IR_PROCESS,	/* may sleep and read guest memory */
-	KVM_VIOMMU_IR_ATOMIC,	/* cache hits only; the rest -EWOULDBLOCK */
-	KVM_VIOMMU_IR_SCAN,	/* may sleep; not a request: no fault, no stats */
+	KVM_VIOMMU_IR_PROCESS,	  /* request; may sleep and read guest memory */
+	KVM_VIOMMU_IR_ATOMIC,	  /* request; cache hits, the rest -EWOULDBLOCK */
+	KVM_VIOMMU_IR_SCAN,	  /* scan; may sleep and read guest memory */
+	KVM_VIOMMU_IR_SCAN_ATOMIC, /* scan; a miss is -EWOULDBLOCK */
 };
 
 #ifdef CONFIG_KVM_VIOMMU
@@ -46,7 +51,7 @@ static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
 
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
-void kvm_arch_viommu_ir_invalidated(struct kvm *kvm);
+void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool level_dropped);
 
 #else
 

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * x86 glue of the in-kernel VT-d IOMMU: remappable MSIs decoded, translated
- * through the IR cache (virt/kvm/viommu) and turned into the kvm_lapic_irq
- * that KVM delivers into the local APICs.
+ * x86 glue of the in-kernel VT-d IOMMU: remappable MSIs and I/O APIC
+ * redirection entries decoded, translated through the IR cache
+ * (virt/kvm/viommu) and turned into the kvm_lapic_irq that KVM delivers
+ * into the local APICs.
  */
 
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
 
+#include "ioapic.h"
 #include "irq.h"
 #include "irq_remap.h"
+#include "lapic.h"
 #include "../../../virt/kvm/viommu/viommu.h"
 
 bool kvm_arch_viommu_supported(struct kvm *kvm)
@@ -21,9 +24,14 @@ bool kvm_arch_viommu_supported(struct kvm *kvm)
 	return irqchip_in_kernel(kvm);
 }
 
-void kvm_arch_viommu_ir_invalidated(struct kvm *kvm)
+/* The VM's VT-d IOMMU if it remaps interrupts, else NULL. */
+static struct kvm_viommu *kvm_viommu_remapping(struct kvm *kvm)
 {
-	kvm_make_scan_ioapic_request(kvm);
+	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
+
+	if (viommu && (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_ENABLE))
+		return viommu;
+	return NULL;
 }
 
 static void kvm_irte_to_lapic_irq(const struct vtd_irte *irte, bool x2apic,
@@ -40,6 +48,35 @@ static void kvm_irte_to_lapic_irq(const struct vtd_irte *irte, bool x2apic,
 	irq->shorthand = APIC_DEST_NOSHORT;
 }
 
+/* Returns 0 with @irq translated, or as kvm_viommu_ir_translate(). */
+static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
+				    const struct kvm_viommu_ir_request *req,
+				    enum kvm_viommu_ir_context ctx,
+				    struct kvm_lapic_irq *irq)
+{
+	struct vtd_irte irte;
+	int r;
+
+	r = kvm_viommu_ir_translate(viommu, req, ctx, &irte);
+	if (r)
+		return r;
+
+	kvm_irte_to_lapic_irq(&irte, vtd_irta_x2apic(READ_ONCE(viommu->irta)),
+			      irq);
+	return 0;
+}
+
+/* Returns 1 if a compatibility-format interrupt passes, else the fault. */
+static int kvm_viommu_compat(struct kvm_viommu *viommu,
+			     const struct kvm_viommu_ir_request *req,
+			     enum kvm_viommu_ir_context ctx)
+{
+	if (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_CFIS)
+		return 1;
+	return kvm_viommu_ir_fault(viommu, req, ctx, KVM_VIOMMU_FR_IR_COMPAT,
+				   NULL);
+}
+
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
@@ -50,35 +87,212 @@ int kvm_viommu_set_msi_irq(struct kvm *kvm,
 		.sid = e->msi.devid,
 		.has_sid = e->msi.flags & KVM_MSI_VALID_DEVID,
 	};
-	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
-	u32 ir_flags = viommu ? READ_ONCE(viommu->ir_flags) : 0;
-	struct vtd_irte irte;
+	struct kvm_viommu *viommu = kvm_viommu_remapping(kvm);
 	u8 reason;
 	int r;
 
-	if (!(ir_flags & KVM_VIOMMU_IR_ENABLE))
+	if (!viommu)
 		goto compat;
 
 	if (!vtd_msi_remappable(address)) {
-		if (ir_flags & KVM_VIOMMU_IR_CFIS)
-			goto compat;
-		return kvm_viommu_ir_fault(viommu, &req, ctx,
-					   KVM_VIOMMU_FR_IR_COMPAT, NULL);
+		r = kvm_viommu_compat(viommu, &req, ctx);
+		if (r < 0)
+			return r;
+		goto compat;
 	}
 
 	reason = vtd_msi_index(address, e->msi.data, &req.index);
 	if (reason)
 		return kvm_viommu_ir_fault(viommu, &req, ctx, reason, NULL);
 
-	r = kvm_viommu_ir_translate(viommu, &req, ctx, &irte);
-	if (r)
-		return r;
-
-	kvm_irte_to_lapic_irq(&irte, vtd_irta_x2apic(READ_ONCE(viommu->irta)),
-			      irq);
-	return 0;
+	return kvm_viommu_translate_irq(viommu, &req, ctx, irq);
 
 compat:
 	kvm_set_msi_irq(kvm, e, irq);
 	return 0;
+}
+
+/*
+ * The I/O APIC's interrupt for redirection entry @rte, as the IOMMU sees
+ * it.  Returns 0 with @irq translated, 1 if the RTE itself is the message
+ * (compatibility format, allowed by CFIS), or as kvm_viommu_ir_translate().
+ */
+static int kvm_ioapic_translate(struct kvm_viommu *viommu, u64 rte,
+				enum kvm_viommu_ir_context ctx,
+				struct kvm_lapic_irq *irq)
+{
+	bool remappable = vtd_ioapic_rte_remappable(rte);
+	struct kvm_viommu_ir_request req;
+
+	kvm_viommu_ir_ioapic_request(viommu,
+				     remappable ? vtd_ioapic_rte_index(rte) : 0,
+				     &req);
+	if (!remappable)
+		return kvm_viommu_compat(viommu, &req, ctx);
+	return kvm_viommu_translate_irq(viommu, &req, ctx, irq);
+}
+
+static void kvm_ioapic_remap_mark(unsigned long pins, unsigned long *set)
+{
+	int pin;
+
+	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS)
+		set_bit(pin, set);
+}
+
+/* Hands @pins to the work item, for the process-context half of the job. */
+static void kvm_ioapic_remap_defer(struct kvm_ioapic *ioapic,
+				   unsigned long pins, unsigned long *set)
+{
+	kvm_ioapic_remap_mark(pins, set);
+	schedule_work(&ioapic->remap.work);
+}
+
+enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
+						    int pin,
+						    struct kvm_lapic_irq *irq)
+{
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	int r;
+
+	lockdep_assert_held(&ioapic->lock);
+	if (!viommu)
+		return KVM_IOAPIC_DIRECT;
+
+	r = kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits,
+				 KVM_VIOMMU_IR_ATOMIC, irq);
+	if (r > 0)
+		return KVM_IOAPIC_DIRECT;
+	if (!r) {
+		clear_bit(pin, &ioapic->remap.blocked_pins);
+		return KVM_IOAPIC_REMAPPED;
+	}
+
+	/* Read the IRTE, or record the fault, where that may sleep. */
+	kvm_ioapic_remap_defer(ioapic, BIT(pin), &ioapic->remap.service_pins);
+	return KVM_IOAPIC_BLOCKED;
+}
+
+bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
+				ulong *ioapic_handled_vectors)
+{
+	struct kvm_viommu *viommu = kvm_viommu_remapping(vcpu->kvm);
+	struct kvm_ioapic *ioapic = vcpu->kvm->arch.vioapic;
+	struct kvm_lapic_irq irq;
+	int r;
+
+	lockdep_assert_held(&ioapic->lock);
+	if (!viommu)
+		return false;
+
+	r = kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits,
+				 KVM_VIOMMU_IR_SCAN_ATOMIC, &irq);
+	if (r > 0)
+		return false;
+
+	/*
+	 * The local APIC EOIs the IRTE's vector, which the I/O APIC then
+	 * matches against the RTE's: exit on the former.  An entry not yet
+	 * cached cannot have been delivered either; the work item rescans
+	 * once it is.
+	 */
+	if (r == -EWOULDBLOCK)
+		kvm_ioapic_remap_defer(ioapic, BIT(pin), &ioapic->remap.scan_pins);
+	else if (!r &&
+		 (kvm_apic_match_dest(vcpu, NULL, APIC_DEST_NOSHORT,
+				      irq.dest_id, irq.dest_mode) ||
+		  kvm_apic_pending_eoi(vcpu, irq.vector)))
+		__set_bit(irq.vector, ioapic_handled_vectors);
+	return true;
+}
+
+/*
+ * Reads the IRTEs of @pins into the IR cache, recording faults if @ctx is
+ * a request.  Returns the pins that can be delivered now.
+ */
+static unsigned long kvm_ioapic_remap_fill(struct kvm_ioapic *ioapic,
+					   unsigned long pins,
+					   enum kvm_viommu_ir_context ctx)
+{
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	unsigned long ready = 0;
+	struct kvm_lapic_irq irq;
+	int pin;
+	u64 rte;
+
+	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS) {
+		spin_lock(&ioapic->lock);
+		rte = ioapic->redirtbl[pin].bits;
+		spin_unlock(&ioapic->lock);
+
+		/* Remapping went off meanwhile: the RTE is the message. */
+		if (!viommu || kvm_ioapic_translate(viommu, rte, ctx, &irq) >= 0)
+			__set_bit(pin, &ready);
+	}
+	return ready;
+}
+
+static void kvm_ioapic_remap_work(struct work_struct *work)
+{
+	struct kvm_ioapic *ioapic = container_of(work, struct kvm_ioapic,
+						 remap.work);
+	unsigned long service = xchg(&ioapic->remap.service_pins, 0);
+	unsigned long scan = xchg(&ioapic->remap.scan_pins, 0);
+	unsigned long ready;
+
+	/* Rescan before delivering, so that the vCPU exits on the EOI. */
+	if (kvm_ioapic_remap_fill(ioapic, scan, KVM_VIOMMU_IR_SCAN))
+		kvm_make_scan_ioapic_request(ioapic->kvm);
+
+	ready = kvm_ioapic_remap_fill(ioapic, service, KVM_VIOMMU_IR_PROCESS);
+	/* A blocked edge is dropped; a level waits for an IEC. */
+	kvm_ioapic_remap_mark(service & ~ready, &ioapic->remap.blocked_pins);
+	if (ready)
+		kvm_ioapic_service_deferred(ioapic, ready);
+}
+
+void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic)
+{
+	INIT_WORK(&ioapic->remap.work, kvm_ioapic_remap_work);
+}
+
+void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic)
+{
+	cancel_work_sync(&ioapic->remap.work);
+}
+
+/*
+ * After an IEC, an asserted level-triggered pin that faulted may translate
+ * now; the guest cannot raise its line again, so deliver it again.
+ * Returns whether any level-triggered RTE is remapped: their EOI scan
+ * depends on the IRTEs.
+ */
+static bool kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
+{
+	unsigned long level = 0, retry;
+	union kvm_ioapic_redirect_entry *e;
+	int pin;
+
+	spin_lock(&ioapic->lock);
+	for (pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+		e = &ioapic->redirtbl[pin];
+		if (e->fields.trig_mode == IOAPIC_LEVEL_TRIG &&
+		    vtd_ioapic_rte_remappable(e->bits))
+			__set_bit(pin, &level);
+	}
+	retry = xchg(&ioapic->remap.blocked_pins, 0) & level & ioapic->irr;
+	spin_unlock(&ioapic->lock);
+
+	if (retry)
+		kvm_ioapic_remap_defer(ioapic, retry, &ioapic->remap.service_pins);
+	return level;
+}
+
+void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool level_dropped)
+{
+	if (ioapic_in_kernel(kvm))
+		level_dropped |= kvm_ioapic_remap_invalidated(kvm->arch.vioapic);
+
+	if (level_dropped)
+		kvm_make_scan_ioapic_request(kvm);
 }

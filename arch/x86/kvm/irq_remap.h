@@ -4,11 +4,56 @@
 
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
+#include <linux/workqueue.h>
+
+struct kvm_ioapic;
+
+/*
+ * The in-kernel I/O APIC delivers under its spinlock, where only cached
+ * IRTEs can be used.  A pin whose IRTE is not cached waits here while a
+ * work item reads it; the bitmaps are only changed with atomic bitops.
+ */
+struct kvm_ioapic_remap {
+#ifdef CONFIG_KVM_VIOMMU
+	unsigned long service_pins;	/* to deliver once translated */
+	unsigned long scan_pins;	/* to rescan for EOIs once translated */
+	unsigned long blocked_pins;	/* faulted; retried after an IEC */
+	struct work_struct work;
+#endif
+};
+
+/* How ioapic_service() sends a pin's interrupt. */
+enum kvm_ioapic_remap_result {
+	KVM_IOAPIC_DIRECT,	/* not remapped: the RTE is the message */
+	KVM_IOAPIC_REMAPPED,	/* translated by the guest's VT-d IOMMU */
+	KVM_IOAPIC_BLOCKED,	/* faulted, or waits for its IRTE */
+};
+
+#ifdef CONFIG_KVM_VIOMMU
 
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
 			   enum kvm_viommu_ir_context ctx);
+void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic);
+void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic);
+enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
+						    int pin,
+						    struct kvm_lapic_irq *irq);
+bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
+				ulong *ioapic_handled_vectors);
+
+#else
+
+static inline void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic)
+{
+}
+
+static inline void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic)
+{
+}
+
+#endif /* CONFIG_KVM_VIOMMU */
 
 /*
  * kvm_set_msi_irq(), through the guest's interrupt remapping where it is
@@ -27,6 +72,38 @@ static inline int kvm_set_msi_irq_remapped(struct kvm *kvm,
 #endif
 	kvm_set_msi_irq(kvm, e, irq);
 	return 0;
+}
+
+/*
+ * Translates the interrupt of I/O APIC @pin into @irq if the guest's VT-d
+ * IOMMU remaps it.  Called with ioapic->lock held.
+ */
+static inline enum kvm_ioapic_remap_result
+kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic, int pin,
+		     struct kvm_lapic_irq *irq)
+{
+#ifdef CONFIG_KVM_VIOMMU
+	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+		return __kvm_ioapic_remap_irq(ioapic, pin, irq);
+#endif
+	return KVM_IOAPIC_DIRECT;
+}
+
+/*
+ * The EOI scan of a remapped I/O APIC pin: sets the vector that @vcpu
+ * will EOI if the pin's IRTE targets it.  Returns false if the pin is not
+ * remapped, and the RTE itself is to be scanned.  Called with
+ * ioapic->lock held.
+ */
+static inline bool kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
+					    ulong *ioapic_handled_vectors)
+{
+#ifdef CONFIG_KVM_VIOMMU
+	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+		return __kvm_ioapic_scan_remapped(vcpu, pin,
+						  ioapic_handled_vectors);
+#endif
+	return false;
 }
 
 #endif /* __KVM_X86_IRQ_REMAP_H */

@@ -29,6 +29,7 @@
 #define   KVM_DEV_VIOMMU_IR_INVALIDATE	2	/* set: struct kvm_viommu_iec */
 #define   KVM_DEV_VIOMMU_IR_FAULT	3	/* get: struct kvm_viommu_ir_fault */
 #define   KVM_DEV_VIOMMU_IR_FAULT_EVENTFD 4	/* set: struct kvm_viommu_eventfd */
+#define   KVM_DEV_VIOMMU_IR_IOAPIC	5	/* get/set: struct kvm_viommu_ir_ioapic */
 
 struct kvm_viommu_info {
 	__u32 abi_version;
@@ -97,6 +98,16 @@ struct kvm_viommu_ir_fault {
 struct kvm_viommu_eventfd {
 	__s32 fd;	/* -1: none */
 	__u32 flags;
+	__u64 reserved[3];
+};
+
+/* The in-kernel I/O APIC's requester ID, for source-id verification. */
+#define KVM_VIOMMU_IOAPIC_SID_VALID	(1U << 0)	/* else no requester ID */
+
+struct kvm_viommu_ir_ioapic {
+	__u32 flags;
+	__u16 sid;
+	__u16 pad;
 	__u64 reserved[3];
 };
 

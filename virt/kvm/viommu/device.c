@@ -166,6 +166,34 @@ static int kvm_viommu_ir_invalidate_attr(struct kvm_viommu *viommu,
 	return kvm_viommu_ir_invalidate(viommu, &iec);
 }
 
+static int kvm_viommu_get_ir_ioapic(struct kvm_viommu *viommu,
+				    void __user *uaddr)
+{
+	struct kvm_viommu_ir_ioapic ioapic = {};
+
+	kvm_viommu_ir_get_ioapic(viommu, &ioapic);
+	if (copy_to_user(uaddr, &ioapic, sizeof(ioapic)))
+		return -EFAULT;
+	return 0;
+}
+
+static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu,
+				    void __user *uaddr)
+{
+	struct kvm_viommu_ir_ioapic ioapic;
+
+	if (copy_from_user(&ioapic, uaddr, sizeof(ioapic)))
+		return -EFAULT;
+
+	if (ioapic.flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic.pad ||
+	    !kvm_viommu_reserved_zero(ioapic.reserved,
+				      ARRAY_SIZE(ioapic.reserved)))
+		return -EINVAL;
+
+	kvm_viommu_ir_set_ioapic(viommu, &ioapic);
+	return 0;
+}
+
 static int kvm_viommu_get_ir_fault(struct kvm_viommu *viommu,
 				   void __user *uaddr)
 {
@@ -222,6 +250,8 @@ static int kvm_viommu_get_attr(struct kvm_device *dev,
 			return kvm_viommu_get_ir_status(viommu, uaddr);
 		case KVM_DEV_VIOMMU_IR_FAULT:
 			return kvm_viommu_get_ir_fault(viommu, uaddr);
+		case KVM_DEV_VIOMMU_IR_IOAPIC:
+			return kvm_viommu_get_ir_ioapic(viommu, uaddr);
 		}
 		break;
 	}
@@ -241,6 +271,8 @@ static int kvm_viommu_set_ir_attr(struct kvm_viommu *viommu, u64 attr,
 		return kvm_viommu_ir_invalidate_attr(viommu, uaddr);
 	case KVM_DEV_VIOMMU_IR_FAULT_EVENTFD:
 		return kvm_viommu_set_fault_eventfd(viommu, uaddr);
+	case KVM_DEV_VIOMMU_IR_IOAPIC:
+		return kvm_viommu_set_ir_ioapic(viommu, uaddr);
 	}
 
 	return -ENXIO;
@@ -286,6 +318,7 @@ static int kvm_viommu_has_attr(struct kvm_device *dev,
 		case KVM_DEV_VIOMMU_IR_INVALIDATE:
 		case KVM_DEV_VIOMMU_IR_FAULT:
 		case KVM_DEV_VIOMMU_IR_FAULT_EVENTFD:
+		case KVM_DEV_VIOMMU_IR_IOAPIC:
 			return 0;
 		}
 		break;

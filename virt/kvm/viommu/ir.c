@@ -38,6 +38,17 @@ bool __kvm_viommu_ir_enabled(struct kvm *kvm)
 }
 EXPORT_SYMBOL_GPL(__kvm_viommu_ir_enabled);
 
+/* Whether @ctx delivers an interrupt, rather than scanning for EOIs. */
+static bool kvm_viommu_ir_is_request(enum kvm_viommu_ir_context ctx)
+{
+	return ctx == KVM_VIOMMU_IR_PROCESS || ctx == KVM_VIOMMU_IR_ATOMIC;
+}
+
+static bool kvm_viommu_ir_may_sleep(enum kvm_viommu_ir_context ctx)
+{
+	return ctx == KVM_VIOMMU_IR_PROCESS || ctx == KVM_VIOMMU_IR_SCAN;
+}
+
 void kvm_viommu_ir_init(struct kvm_viommu *viommu)
 {
 	mutex_init(&viommu->ir_cache_lock);
@@ -103,12 +114,44 @@ int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 	return 0;
 }
 
+void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_ir_ioapic *ioapic)
+{
+	u32 rid = 0;
+
+	if (ioapic->flags & KVM_VIOMMU_IOAPIC_SID_VALID)
+		rid = KVM_VIOMMU_IOAPIC_RID_VALID |
+		      FIELD_PREP(KVM_VIOMMU_IOAPIC_RID_SID, ioapic->sid);
+	WRITE_ONCE(viommu->ioapic_rid, rid);
+}
+
+void kvm_viommu_ir_get_ioapic(struct kvm_viommu *viommu,
+			      struct kvm_viommu_ir_ioapic *ioapic)
+{
+	u32 rid = READ_ONCE(viommu->ioapic_rid);
+
+	if (rid & KVM_VIOMMU_IOAPIC_RID_VALID)
+		ioapic->flags = KVM_VIOMMU_IOAPIC_SID_VALID;
+	ioapic->sid = FIELD_GET(KVM_VIOMMU_IOAPIC_RID_SID, rid);
+}
+
+/* A request from the in-kernel I/O APIC for IRTE @index. */
+void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
+				  struct kvm_viommu_ir_request *req)
+{
+	u32 rid = READ_ONCE(viommu->ioapic_rid);
+
+	req->index = index;
+	req->sid = FIELD_GET(KVM_VIOMMU_IOAPIC_RID_SID, rid);
+	req->has_sid = rid & KVM_VIOMMU_IOAPIC_RID_VALID;
+}
+
 int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 			     const struct kvm_viommu_iec *iec)
 {
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
-	bool rescan;
+	bool level_dropped;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
 	    iec->mask > KVM_VIOMMU_IEC_MAX_MASK)
@@ -123,17 +166,17 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	this_cpu_inc(viommu->counters->invalidations);
 
 	mutex_lock(&viommu->ir_cache_lock);
-	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
+	level_dropped = kvm_viommu_ir_flush_range(viommu, first, last);
 	mutex_unlock(&viommu->ir_cache_lock);
 
 	/*
-	 * The EOI scan translated level-triggered routes: redo it if one of
-	 * their entries went, or if it skipped an entry that faulted and may
-	 * be valid now.  Kicking every vCPU for an edge retarget would cost
-	 * more than the retarget.
+	 * The EOI scan translated level-triggered interrupts: it is redone
+	 * if one of their entries went, or if it skipped an entry that
+	 * faulted and may be valid now.  Kicking every vCPU for an edge
+	 * retarget would cost more than the retarget.
 	 */
-	if (rescan | xchg(&viommu->ir_scan_stale, false))
-		kvm_arch_viommu_ir_invalidated(viommu->kvm);
+	level_dropped |= xchg(&viommu->ir_scan_stale, false);
+	kvm_arch_viommu_ir_invalidated(viommu->kvm, level_dropped);
 	return 0;
 }
 
@@ -158,7 +201,7 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 
 	if (ctx == KVM_VIOMMU_IR_ATOMIC)
 		return -EWOULDBLOCK;
-	if (ctx == KVM_VIOMMU_IR_SCAN) {
+	if (!kvm_viommu_ir_is_request(ctx)) {
 		WRITE_ONCE(viommu->ir_scan_stale, true);
 		return -EINVAL;
 	}
@@ -226,9 +269,9 @@ out:
 }
 
 /*
- * Translates @req into the IRTE to deliver.  Returns 0, -EWOULDBLOCK when
- * @ctx is atomic and the entry is not cached or faults, or -EINVAL after a
- * fault: nothing is to be delivered.
+ * Translates @req into the IRTE to deliver.  Returns 0; -EWOULDBLOCK when
+ * @ctx cannot sleep and the entry is not cached, or when an atomic request
+ * faults; or -EINVAL after a fault: nothing is to be delivered.
  */
 int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			    const struct kvm_viommu_ir_request *req,
@@ -249,7 +292,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	rcu_read_unlock();
 
 	if (!hit) {
-		if (ctx == KVM_VIOMMU_IR_ATOMIC)
+		if (!kvm_viommu_ir_may_sleep(ctx))
 			return -EWOULDBLOCK;
 
 		reason = kvm_viommu_ir_fill(viommu, req->index, irte);
@@ -265,7 +308,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 		return kvm_viommu_ir_fault(viommu, req, ctx,
 					   KVM_VIOMMU_FR_IR_SID_ERR, irte);
 
-	if (ctx != KVM_VIOMMU_IR_SCAN) {
+	if (kvm_viommu_ir_is_request(ctx)) {
 		if (hit)
 			this_cpu_inc(viommu->counters->hits);
 		else

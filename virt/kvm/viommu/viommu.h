@@ -66,10 +66,16 @@ struct kvm_viommu {
 	struct xarray irtes;
 	/* The EOI scan met an entry that faulted; see the IEC. */
 	bool ir_scan_stale;
+	/* The in-kernel I/O APIC's requester ID, KVM_VIOMMU_IOAPIC_RID_*. */
+	u32 ioapic_rid;
 
 	struct kvm_viommu_faults faults;
 	struct kvm_viommu_counters __percpu *counters;
 };
+
+/* ioapic_rid: the SID, and whether the VMM gave one. */
+#define KVM_VIOMMU_IOAPIC_RID_SID	GENMASK(15, 0)
+#define KVM_VIOMMU_IOAPIC_RID_VALID	BIT(16)
 
 /* A request to translate: which entry, and who asked. */
 struct kvm_viommu_ir_request {
@@ -86,6 +92,12 @@ void kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
+void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_ir_ioapic *ioapic);
+void kvm_viommu_ir_get_ioapic(struct kvm_viommu *viommu,
+			      struct kvm_viommu_ir_ioapic *ioapic);
+void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
+				  struct kvm_viommu_ir_request *req);
 int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 			     const struct kvm_viommu_iec *iec);
 int kvm_viommu_ir_translate(struct kvm_viommu *viommu,

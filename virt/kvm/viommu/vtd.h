@@ -159,4 +159,24 @@ static inline u8 vtd_msi_index(u64 address, u32 data, u32 *index)
 	return 0;
 }
 
+/*
+ * Remappable-format I/O APIC redirection entry: handle[14:0] in 63:49,
+ * handle[15] in 11.  The I/O APIC sends no subhandle, so the handle is
+ * the index; the vector stays the RTE's own, for matching EOIs.
+ */
+#define VTD_IOAPIC_RTE_REMAPPABLE	BIT_ULL(48)
+#define VTD_IOAPIC_RTE_HANDLE_LO	GENMASK_ULL(63, 49)
+#define VTD_IOAPIC_RTE_HANDLE_HI	BIT_ULL(11)
+
+static inline bool vtd_ioapic_rte_remappable(u64 rte)
+{
+	return rte & VTD_IOAPIC_RTE_REMAPPABLE;
+}
+
+static inline u32 vtd_ioapic_rte_index(u64 rte)
+{
+	return FIELD_GET(VTD_IOAPIC_RTE_HANDLE_LO, rte) |
+	       (rte & VTD_IOAPIC_RTE_HANDLE_HI ? BIT(15) : 0);
+}
+
 #endif /* __KVM_VIOMMU_VTD_H */
