@@ -52,6 +52,24 @@
  *                    of all 56 routes with the MSI route rewritten.
  *                    ratio=qemu/kernel.  N/100 operations per side.
  *
+ *   ioapic_remap     A level-triggered in-kernel I/O APIC pin held high: each
+ *                    operation is a delivery, the guest's EOI (1 vCPU,
+ *                    spinning), Remote IRR cleared and the pin serviced
+ *                    again, all inside KVM.  remap_ns: remappable RTE and a
+ *                    level IRTE with the same vector; plain_ns: the same
+ *                    pin with interrupt remapping off and a compatibility
+ *                    RTE.  ratio=remap/plain.  N/4 operations per side.
+ *
+ *   ioapic_remap_split  The same with a split irqchip, the test playing the
+ *                    VMM's I/O APIC as QEMU does: KVM_IRQ_LINE on a level
+ *                    MSI route, the interrupt, the guest's EOI exiting to
+ *                    userspace (KVM_EXIT_IOAPIC_EOI), the line lowered.
+ *                    remap_ns: remappable route with the I/O APIC's
+ *                    requester ID; plain_ns: compatibility route, IR off.
+ *                    ratio=remap/plain; full_ratio=split remap_ns over
+ *                    ioapic_remap's, measured in the same run: what the
+ *                    in-kernel I/O APIC saves.  N/20 operations per side.
+ *
  * A new row is a function of type row_fn and an entry in rows[].
  */
 #include <errno.h>
@@ -280,6 +298,22 @@ static void print_pair(const char *name, const char *a_key, const struct side_re
 	fflush(stdout);
 }
 
+/*
+ * What the IR cache counted between @s0 and @s1 for @n interrupts: a read
+ * of the IRTE for each if @cold, else none; never a fault.
+ */
+static void ir_assert_stats(const char *name, const struct kvm_viommu_stats *s0,
+			    const struct kvm_viommu_stats *s1, uint64_t n, bool cold)
+{
+	uint64_t hits = s1->hits - s0->hits, misses = s1->misses - s0->misses;
+
+	TEST_ASSERT((cold ? misses == n : !misses && hits >= n) && !s1->faults,
+		    "%s: %llu hits, %llu misses, %llu faults for %llu %s interrupts",
+		    name, (unsigned long long)hits, (unsigned long long)misses,
+		    (unsigned long long)s1->faults, (unsigned long long)n,
+		    cold ? "cold" : "warm");
+}
+
 /* Waits until @vector has arrived @want times on @vcpu. */
 static void ir_wait_count(struct viommu_guest *g, int vcpu, int vector, uint32_t want,
 			  bool yield)
@@ -370,11 +404,7 @@ static int row_msi_remap_hit(const char *name, const struct bench_opts *o)
 	viommu_get_stats(g->dev, &s0);
 	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, n, -1, &remap);
 	viommu_get_stats(g->dev, &s1);
-	TEST_ASSERT(s1.misses == s0.misses && s1.hits - s0.hits == n && s1.faults == 0,
-		    "%s: %llu hits, %llu misses, %llu faults for %llu warm MSIs", name,
-		    (unsigned long long)(s1.hits - s0.hits),
-		    (unsigned long long)(s1.misses - s0.misses),
-		    (unsigned long long)s1.faults, (unsigned long long)n);
+	ir_assert_stats(name, &s0, &s1, n, false);
 
 	viommu_guest_destroy(g);
 	print_pair(name, "remap_ns", &remap, "plain_ns", &plain, ns_ratio(&remap, &plain), &remap);
@@ -403,11 +433,7 @@ static int row_msi_remap_miss(const char *name, const struct bench_opts *o)
 	viommu_get_stats(g->dev, &s0);
 	ir_round_trips(g, IR_GSI_REMAP, IR_VEC, n, IR_INDEX, &cold);
 	viommu_get_stats(g->dev, &s1);
-	TEST_ASSERT(s1.misses - s0.misses == n && s1.faults == 0,
-		    "%s: %llu misses, %llu hits, %llu faults for %llu cold MSIs", name,
-		    (unsigned long long)(s1.misses - s0.misses),
-		    (unsigned long long)(s1.hits - s0.hits),
-		    (unsigned long long)s1.faults, (unsigned long long)n);
+	ir_assert_stats(name, &s0, &s1, n, true);
 
 	viommu_guest_destroy(g);
 	print_pair(name, "cold_ns", &cold, "warm_ns", &hot, ns_ratio(&cold, &hot), &cold);
@@ -539,6 +565,176 @@ static int row_irte_retarget(const char *name, const struct bench_opts *o)
 	return KSFT_PASS;
 }
 
+/* ---- rows: ioapic_remap, ioapic_remap_split ------------------------------------ */
+
+#define IOAPIC_PIN		18	/* not shared with the PIC */
+#define IOAPIC_IDX		9
+#define IOAPIC_VEC		0x60
+#define IOAPIC_SID		0xff00
+#define RTE_LEVEL		BIT_ULL(15)
+#define RTE_REMAPPABLE		BIT_ULL(48)
+/* Level, remappable, IRTE IOAPIC_IDX; the vector matches the IRTE's. */
+#define IOAPIC_REMAP_RTE	(RTE_LEVEL | RTE_REMAPPABLE | IOAPIC_VEC | \
+				 ((uint64_t)IOAPIC_IDX << 49))
+
+static void ioapic_set_rte(struct kvm_vm *vm, int pin, uint64_t rte)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	vm_ioctl(vm, KVM_GET_IRQCHIP, &chip);
+	chip.chip.ioapic.redirtbl[pin].bits = rte;
+	vm_ioctl(vm, KVM_SET_IRQCHIP, &chip);
+}
+
+/* A 1-vCPU spinning guest with the IRTE, the device and the I/O APIC's SID. */
+static struct viommu_guest *ioapic_guest(unsigned int flags)
+{
+	struct viommu_guest *g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC |
+						     VIOMMU_GUEST_SPIN | flags, true);
+	struct kvm_viommu_ir_ioapic ioapic = {
+		.flags = KVM_VIOMMU_IOAPIC_SID_VALID,
+		.sid = IOAPIC_SID,
+	};
+
+	viommu_set_irta(g->dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7);
+	VIOMMU_ASSERT_RET(viommu_set_attr(g->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic), 0);
+	viommu_guest_write_irte(g, 0, IOAPIC_IDX,
+				viommu_irte_lo(IOAPIC_VEC, 0, true, VIOMMU_DLM_FIXED,
+					       VIOMMU_IRTE_TM_LEVEL),
+				viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID));
+	viommu_guest_start(g);
+	return g;
+}
+
+/*
+ * Holds the pin high for @n deliveries (each EOI re-delivers it), or fewer
+ * than KVM's interrupt-storm throttle of 10000.
+ */
+static void ioapic_storm(struct viommu_guest *g, uint64_t n, struct side_result *res)
+{
+	uint32_t want = viommu_guest_count(g, 0, IOAPIC_VEC) + n;
+	uint64_t exits = viommu_guest_exits(g), t0 = now_ns();
+
+	kvm_irq_line(g->vm, IOAPIC_PIN, 1);
+	ir_wait_count(g, 0, IOAPIC_VEC, want, false);
+	if (res) {
+		res->ns_per_op = (double)(now_ns() - t0) / n;
+		res->exits_per_op = (double)(viommu_guest_exits(g) - exits) / n;
+	}
+	kvm_irq_line(g->vm, IOAPIC_PIN, 0);
+	usleep(10000);
+}
+
+static void ioapic_measure(struct viommu_guest *g, uint64_t n, struct side_result *res)
+{
+	ioapic_storm(g, n / 10 ? n / 10 : 1, NULL);
+	ioapic_storm(g, n, res);
+}
+
+static int row_ioapic_remap(const char *name, const struct bench_opts *o)
+{
+	uint64_t n = ir_ops(o, 4) < 9000 ? ir_ops(o, 4) : 9000;
+	uint64_t plain_rte = RTE_LEVEL | IOAPIC_VEC;	/* physical, APIC ID 0 */
+	struct side_result remap, plain;
+	struct kvm_viommu_stats s0, s1;
+	struct viommu_guest *g;
+	int r = ir_unsupported(name);
+
+	if (r)
+		return r;
+	g = ioapic_guest(0);
+
+	ioapic_set_rte(g->vm, IOAPIC_PIN, plain_rte);
+	ioapic_measure(g, n, &plain);
+
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	ioapic_set_rte(g->vm, IOAPIC_PIN, IOAPIC_REMAP_RTE);
+	ioapic_storm(g, n / 10 ? n / 10 : 1, NULL);
+	viommu_get_stats(g->dev, &s0);
+	ioapic_storm(g, n, &remap);
+	viommu_get_stats(g->dev, &s1);
+	ir_assert_stats(name, &s0, &s1, n, false);
+
+	viommu_guest_destroy(g);
+	print_pair(name, "remap_ns", &remap, "plain_ns", &plain, ns_ratio(&remap, &plain), &remap);
+	return KSFT_PASS;
+}
+
+#define SPLIT_GSI_PLAIN	10
+#define SPLIT_GSI_REMAP	11
+
+/*
+ * @n level interrupts from the test's I/O APIC: raise the line, wait for
+ * the guest's EOI to exit to userspace, lower the line.
+ */
+static void split_round_trips(struct viommu_guest *g, uint32_t gsi, uint64_t n,
+			      struct side_result *res)
+{
+	uint32_t want = viommu_guest_ioapic_eois(g, 0, IOAPIC_VEC);
+	uint64_t exits = viommu_guest_exits(g), ns = 0, deadline, t0, i;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		deadline = t0 + IR_WAIT_NS;
+		kvm_irq_line(g->vm, gsi, 1);
+		while (viommu_guest_ioapic_eois(g, 0, IOAPIC_VEC) < want + 1)
+			TEST_ASSERT(now_ns() < deadline, "GSI %u: no EOI exit", gsi);
+		want++;
+		kvm_irq_line(g->vm, gsi, 0);
+		ns += now_ns() - t0;
+	}
+	if (res) {
+		res->ns_per_op = (double)ns / n;
+		res->exits_per_op = (double)(viommu_guest_exits(g) - exits) / n;
+	}
+}
+
+static int row_ioapic_remap_split(const char *name, const struct bench_opts *o)
+{
+	uint64_t n = ir_ops(o, 20), warm = n / 10 ? n / 10 : 1;
+	struct viommu_msi plain = viommu_msi_compat(0, false, IOAPIC_VEC, VIOMMU_DLM_FIXED);
+	struct viommu_msi remap = viommu_msi_devid(viommu_msi_remappable(IOAPIC_IDX, false, 0),
+						   IOAPIC_SID);
+	struct side_result r_remap, r_plain, full;
+	struct viommu_guest *g;
+	int r = ir_unsupported(name);
+
+	if (r)
+		return r;
+	if (!kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP)) {
+		fprintf(stderr, "%s: KVM_CAP_SPLIT_IRQCHIP not available\n", name);
+		return KSFT_SKIP;
+	}
+
+	/* The full irqchip's figure, in this same run. */
+	g = ioapic_guest(0);
+	ioapic_set_rte(g->vm, IOAPIC_PIN, IOAPIC_REMAP_RTE);
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	ioapic_measure(g, ir_ops(o, 4) < 9000 ? ir_ops(o, 4) : 9000, &full);
+	viommu_guest_destroy(g);
+
+	g = ioapic_guest(VIOMMU_GUEST_SPLIT_IRQCHIP);
+	plain.data |= 1U << 15;		/* level */
+	viommu_route_msi(g, SPLIT_GSI_PLAIN, &plain);
+	viommu_route_msi(g, SPLIT_GSI_REMAP, &remap);
+	viommu_commit_routes(g);
+
+	split_round_trips(g, SPLIT_GSI_PLAIN, warm, NULL);
+	split_round_trips(g, SPLIT_GSI_PLAIN, n, &r_plain);
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	split_round_trips(g, SPLIT_GSI_REMAP, warm, NULL);
+	split_round_trips(g, SPLIT_GSI_REMAP, n, &r_remap);
+	viommu_guest_destroy(g);
+
+	printf("bench %s remap_ns=%.0f plain_ns=%.0f ratio=%.2f exits_per_op=%.3f ",
+	       name, r_remap.ns_per_op, r_plain.ns_per_op, ns_ratio(&r_remap, &r_plain),
+	       r_remap.exits_per_op);
+	printf("full_ratio=%.2f\n", ns_ratio(&r_remap, &full));
+	fflush(stdout);
+	return KSFT_PASS;
+}
+
 /* ---- driver ------------------------------------------------------------------ */
 
 typedef int (*row_fn)(const char *name, const struct bench_opts *o);
@@ -556,6 +752,10 @@ static const struct {
 	  "irqfd MSI remapped with a cold vs. a warm cache entry" },
 	{ "irte_retarget", row_irte_retarget,
 	  "retarget an MSI: IRTE + IEC vs. KVM_SET_GSI_ROUTING (ratio qemu/kernel)" },
+	{ "ioapic_remap", row_ioapic_remap,
+	  "level I/O APIC pin, delivery + EOI in KVM: remapped vs. not remapped" },
+	{ "ioapic_remap_split", row_ioapic_remap_split,
+	  "the same through a split irqchip's userspace I/O APIC" },
 };
 
 /* A row in a child of its own: 0, KSFT_SKIP or a failure status. */

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * viommu_ioapic_test: I/O APIC interrupts remapped by the
+ * KVM_DEV_TYPE_INTEL_VIOMMU device.
+ *
+ * Full irqchip (KVM_CREATE_IRQCHIP): the host programs the in-kernel I/O
+ * APIC's redirection entries in remappable format (KVM_SET_IRQCHIP), writes
+ * the IRTEs they name into guest memory and drives the pins with
+ * KVM_IRQ_LINE.  Split irqchip: the test plays the VMM's I/O APIC, whose
+ * pins are remappable MSI routes carrying its requester ID.
+ *
+ * The guests count every interrupt per vCPU and vector and EOI it; the
+ * checks assert the IRTE's vector on the IRTE's vCPUs only, Remote IRR and
+ * re-delivery of level-triggered pins, retargeting through the IRTE and an
+ * IEC, the fault records, and no exit to userspace per interrupt.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/kvm_viommu.h>
+
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "viommu.h"
+
+#define CASE_TIMEOUT_S		60
+#define WAIT_TIMEOUT_NS		(10ULL * 1000000000ULL)
+/* How long an interrupt that must not come is given to come anyway. */
+#define QUIET_US		50000
+
+/* QEMU's q35 I/O APIC: bus 0xff, devfn 0. */
+#define IOAPIC_SID		0xff00
+#define OTHER_SID		0x0123
+
+/* IRTA: 256 entries at VIOMMU_IRT_GPA (S = 7). */
+#define IRTA_SIZE_256		7
+
+#define RTE_LEVEL		BIT_ULL(15)
+#define RTE_MASKED		BIT_ULL(16)
+#define RTE_REMOTE_IRR		BIT_ULL(14)
+#define RTE_REMAPPABLE		BIT_ULL(48)
+
+struct itest {
+	struct viommu_guest *g;
+	int dev;
+	int nr;
+};
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static void it_setup(struct itest *t, int nr_vcpus, unsigned int flags)
+{
+	struct kvm_viommu_ir_ioapic ioapic = {
+		.flags = KVM_VIOMMU_IOAPIC_SID_VALID,
+		.sid = IOAPIC_SID,
+	};
+	uint64_t irta = VIOMMU_IRT_GPA | IRTA_SIZE_256;
+
+	if (nr_vcpus > kvm_check_cap(KVM_CAP_MAX_VCPUS))
+		viommu_case_skip("%d vCPUs: KVM_CAP_MAX_VCPUS is %d", nr_vcpus,
+				 kvm_check_cap(KVM_CAP_MAX_VCPUS));
+
+	t->g = viommu_guest_create(nr_vcpus, flags, true);
+	t->dev = t->g->dev;
+	t->nr = nr_vcpus;
+	if (viommu_guest_x2apic(t->g))
+		irta |= KVM_VIOMMU_IRTA_EIME;
+	viommu_set_irta(t->dev, irta);
+	VIOMMU_ASSERT_RET(viommu_set_attr(t->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic), 0);
+	viommu_set_ir_status(t->dev, KVM_VIOMMU_IR_ENABLE);
+	viommu_guest_start(t->g);
+}
+
+static void it_teardown(struct itest *t)
+{
+	viommu_guest_check_corruption(t->g);
+	viommu_guest_destroy(t->g);
+}
+
+/* A fixed, physical IRTE for @vector on @vcpu, verified against @sid. */
+static void it_irte(struct itest *t, uint32_t index, uint8_t vector, int vcpu,
+		    uint64_t flags, uint16_t sid)
+{
+	viommu_guest_write_irte(t->g, 0, index,
+				viommu_irte_lo(vector, vcpu, viommu_guest_x2apic(t->g),
+					       VIOMMU_DLM_FIXED, flags),
+				viommu_irte_hi(sid, 0, VIOMMU_SVT_SID));
+}
+
+/* ---- the in-kernel I/O APIC ------------------------------------------------- */
+
+/* A remappable-format RTE: handle[14:0] in 63:49, handle[15] in 11. */
+static uint64_t rte_remappable(uint16_t index, uint8_t vector, uint64_t flags)
+{
+	return RTE_REMAPPABLE | flags | vector |
+	       ((uint64_t)(index & 0x7fff) << 49) |
+	       (index & 0x8000 ? BIT_ULL(11) : 0);
+}
+
+static void ioapic_get(struct kvm_vm *vm, struct kvm_irqchip *chip)
+{
+	memset(chip, 0, sizeof(*chip));
+	chip->chip_id = KVM_IRQCHIP_IOAPIC;
+	vm_ioctl(vm, KVM_GET_IRQCHIP, chip);
+}
+
+static uint64_t ioapic_rte(struct itest *t, int pin)
+{
+	struct kvm_irqchip chip;
+
+	ioapic_get(t->g->vm, &chip);
+	return chip.chip.ioapic.redirtbl[pin].bits;
+}
+
+/*
+ * Writes RTE @pin as KVM_SET_IRQCHIP does: Remote IRR included, and the
+ * pins whose line is high are asserted again.
+ */
+static void ioapic_set_rte(struct itest *t, int pin, uint64_t rte)
+{
+	struct kvm_irqchip chip;
+
+	ioapic_get(t->g->vm, &chip);
+	chip.chip.ioapic.redirtbl[pin].bits = rte;
+	vm_ioctl(t->g->vm, KVM_SET_IRQCHIP, &chip);
+}
+
+static void pulse(struct itest *t, int pin)
+{
+	kvm_irq_line(t->g->vm, pin, 1);
+	kvm_irq_line(t->g->vm, pin, 0);
+}
+
+/* ---- checks ------------------------------------------------------------------ */
+
+/* Waits until vCPU @vcpu has taken @vector at least @n times. */
+static void wait_count(struct itest *t, int vcpu, int vector, uint32_t n,
+		       const char *what)
+{
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+
+	while (viommu_guest_count(t->g, vcpu, vector) < n) {
+		if (viommu_now_ns() > deadline) {
+			viommu_guest_check_corruption(t->g);
+			TEST_FAIL("%s: vCPU %d took vector 0x%x %u times, want %u",
+				  what, vcpu, vector,
+				  viommu_guest_count(t->g, vcpu, vector), n);
+		}
+		usleep(20);
+	}
+}
+
+/* Asserts that @vector arrived @n times on @vcpu and never elsewhere. */
+static void assert_only(struct itest *t, int vcpu, int vector, uint32_t n,
+			const char *what)
+{
+	int i;
+
+	for (i = 0; i < t->nr; i++) {
+		uint32_t want = i == vcpu ? n : 0;
+
+		TEST_ASSERT(viommu_guest_count(t->g, i, vector) == want,
+			    "%s: vCPU %d took vector 0x%x %u times, want %u",
+			    what, i, vector, viommu_guest_count(t->g, i, vector),
+			    want);
+	}
+}
+
+static void wait_only(struct itest *t, int vcpu, int vector, uint32_t n,
+		      const char *what)
+{
+	wait_count(t, vcpu, vector, n, what);
+	usleep(QUIET_US);
+	assert_only(t, vcpu, vector, n, what);
+}
+
+static void assert_remote_irr(struct itest *t, int pin, bool set)
+{
+	uint64_t rte = ioapic_rte(t, pin);
+
+	TEST_ASSERT(!!(rte & RTE_REMOTE_IRR) == set,
+		    "pin %d: Remote IRR %d, want %d (RTE 0x%llx)", pin,
+		    !!(rte & RTE_REMOTE_IRR), set, (unsigned long long)rte);
+}
+
+/* Waits for the next fault and asserts its record. */
+static void assert_fault(struct itest *t, uint8_t reason, uint32_t index,
+			 uint16_t sid, bool has_sid)
+{
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+	struct kvm_viommu_ir_fault f;
+
+	while (!viommu_pop_fault(t->dev, &f)) {
+		TEST_ASSERT(viommu_now_ns() < deadline,
+			    "no fault record (want reason 0x%x)", reason);
+		usleep(20);
+	}
+	TEST_ASSERT(f.reason == reason && f.index == index &&
+		    !(f.flags & KVM_VIOMMU_FAULT_NO_SID) == has_sid &&
+		    (!has_sid || f.sid == sid),
+		    "fault: reason 0x%x index %u sid 0x%x flags 0x%x, want reason 0x%x index %u sid 0x%x%s",
+		    f.reason, f.index, f.sid, f.flags, reason, index, sid,
+		    has_sid ? "" : " (none)");
+	TEST_ASSERT(!viommu_pop_fault(t->dev, &f),
+		    "a second fault record: reason 0x%x index %u", f.reason, f.index);
+}
+
+/* ---- full irqchip ------------------------------------------------------------ */
+
+/* Above the PIC's 16 pins, which KVM_IRQ_LINE drives as well. */
+#define PIN_EDGE	17
+#define PIN_LEVEL	18
+#define IDX_EDGE	5
+#define IDX_LEVEL	6
+#define NR_PULSES	200
+
+/*
+ * Edge pins: each pulse delivers the IRTE's vector once, on the IRTE's vCPU,
+ * with no exit to userspace.  The first goes through the IRTE fill.
+ */
+static void edge_case(int nr_vcpus, unsigned int flags)
+{
+	struct itest t;
+	int dest = nr_vcpus - 1, i;
+	uint64_t exits;
+
+	it_setup(&t, nr_vcpus, flags);
+	it_irte(&t, IDX_EDGE, 0x40, dest, 0, IOAPIC_SID);
+	/* The RTE vector is only for EOIs; make it differ. */
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(IDX_EDGE, 0x99, 0));
+
+	exits = viommu_guest_exits(t.g);
+	for (i = 1; i <= NR_PULSES; i++) {
+		pulse(&t, PIN_EDGE);
+		wait_count(&t, dest, 0x40, i, "edge pulse");
+	}
+	TEST_ASSERT(viommu_guest_exits(t.g) == exits,
+		    "%llu exits to userspace during %d interrupts",
+		    (unsigned long long)(viommu_guest_exits(t.g) - exits), NR_PULSES);
+	usleep(QUIET_US);
+	assert_only(&t, dest, 0x40, NR_PULSES, "edge pulses");
+	assert_only(&t, dest, 0x99, 0, "the RTE's vector");
+	it_teardown(&t);
+}
+
+static void test_edge_xapic_1vcpu(void)
+{
+	edge_case(1, 0);
+}
+
+static void test_edge_x2apic_4vcpu(void)
+{
+	edge_case(4, VIOMMU_GUEST_X2APIC);
+}
+
+/*
+ * Raises a level pin whose RTE and IRTE agree on the vector, as VT-d asks:
+ * the vCPU's EOI is broadcast, clears Remote IRR and, with the line still
+ * high, brings the interrupt again.  Lowers it once it came @n times.
+ */
+static void level_storm(struct itest *t, int vcpu, int vector, uint32_t n)
+{
+	uint32_t seen;
+
+	kvm_irq_line(t->g->vm, PIN_LEVEL, 1);
+	wait_count(t, vcpu, vector, n, "level line held high");
+	kvm_irq_line(t->g->vm, PIN_LEVEL, 0);
+	usleep(QUIET_US);
+	seen = viommu_guest_count(t->g, vcpu, vector);
+	assert_remote_irr(t, PIN_LEVEL, false);
+	usleep(QUIET_US);
+	assert_only(t, vcpu, vector, seen, "after the line went low");
+}
+
+static void test_level_broadcast_eoi(void)
+{
+	struct itest t;
+	uint64_t exits;
+
+	it_setup(&t, 4, VIOMMU_GUEST_X2APIC);
+	it_irte(&t, IDX_LEVEL, 0x50, 2, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	ioapic_set_rte(&t, PIN_LEVEL, rte_remappable(IDX_LEVEL, 0x50, RTE_LEVEL));
+
+	exits = viommu_guest_exits(t.g);
+	level_storm(&t, 2, 0x50, 20);
+	TEST_ASSERT(viommu_guest_exits(t.g) == exits,
+		    "%llu exits to userspace during level re-delivery",
+		    (unsigned long long)(viommu_guest_exits(t.g) - exits));
+	it_teardown(&t);
+}
+
+/*
+ * Linux programs the RTE vector with the pin number and an edge IRTE, and
+ * ends the interrupt at the I/O APIC itself (the trigger-mode toggle): one
+ * delivery, then Remote IRR holds the pin until then.
+ */
+static void test_level_linux_style(void)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, PIN_LEVEL, RTE_LEVEL);
+	struct itest t;
+
+	it_setup(&t, 4, 0);
+	it_irte(&t, IDX_LEVEL, 0x51, 1, 0, IOAPIC_SID);
+	ioapic_set_rte(&t, PIN_LEVEL, rte);
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	wait_only(&t, 1, 0x51, 1, "level, edge IRTE");
+	assert_remote_irr(&t, PIN_LEVEL, true);
+
+	/* The I/O APIC EOI: Remote IRR clear, the line still high. */
+	ioapic_set_rte(&t, PIN_LEVEL, rte);
+	wait_only(&t, 1, 0x51, 2, "after the I/O APIC EOI, line high");
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	ioapic_set_rte(&t, PIN_LEVEL, rte);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x51, 2, "after the I/O APIC EOI, line low");
+	assert_only(&t, 1, PIN_LEVEL, 0, "the RTE's vector");
+	it_teardown(&t);
+}
+
+/* An IRTE changed without IEC still delivers the cached translation. */
+static void test_retarget_iec(void)
+{
+	struct itest t;
+
+	it_setup(&t, 4, VIOMMU_GUEST_X2APIC);
+	it_irte(&t, IDX_EDGE, 0x40, 0, 0, IOAPIC_SID);
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(IDX_EDGE, 0x40, 0));
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 0, 0x40, 1, "edge before retarget");
+
+	it_irte(&t, IDX_EDGE, 0x41, 3, 0, IOAPIC_SID);
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 0, 0x40, 2, "edge retargeted without IEC");
+	viommu_iec_index(t.dev, IDX_EDGE, 0);
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 3, 0x41, 1, "edge retargeted with IEC");
+
+	/*
+	 * A level pin moved to another vCPU: only if the IEC made KVM redo
+	 * the EOI scan does the new vCPU's EOI reach the I/O APIC, and the
+	 * line held high deliver more than once.
+	 */
+	it_irte(&t, IDX_LEVEL, 0x50, 1, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	ioapic_set_rte(&t, PIN_LEVEL, rte_remappable(IDX_LEVEL, 0x50, RTE_LEVEL));
+	level_storm(&t, 1, 0x50, 3);
+	it_irte(&t, IDX_LEVEL, 0x50, 2, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	viommu_iec_index(t.dev, IDX_LEVEL, 0);
+	memset(t.g->counts, 0, sizeof(uint32_t) * VIOMMU_MAX_VCPUS * 256);
+	level_storm(&t, 2, 0x50, 3);
+	it_teardown(&t);
+}
+
+static void test_masked(void)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, 0x50, RTE_LEVEL);
+	struct itest t;
+
+	it_setup(&t, 1, 0);
+	it_irte(&t, IDX_LEVEL, 0x50, 0, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	it_irte(&t, IDX_EDGE, 0x40, 0, 0, IOAPIC_SID);
+	ioapic_set_rte(&t, PIN_LEVEL, rte | RTE_MASKED);
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(IDX_EDGE, 0x40, RTE_MASKED));
+
+	pulse(&t, PIN_EDGE);
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	usleep(QUIET_US);
+	assert_only(&t, 0, 0x40, 0, "masked edge pin");
+	assert_only(&t, 0, 0x50, 0, "masked level pin");
+
+	ioapic_set_rte(&t, PIN_LEVEL, rte);
+	wait_count(&t, 0, 0x50, 1, "level pin unmasked, line high");
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	it_teardown(&t);
+}
+
+/* ---- faults ------------------------------------------------------------------ */
+
+static void fault_case(uint64_t irte_lo, uint64_t irte_hi, uint8_t reason,
+		       uint16_t sid, bool has_sid, bool set_sid)
+{
+	struct kvm_viommu_ir_ioapic none = {};
+	struct itest t;
+
+	it_setup(&t, 2, 0);
+	if (!set_sid)
+		VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, &none), 0);
+	viommu_guest_write_irte(t.g, 0, IDX_EDGE, irte_lo, irte_hi);
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(IDX_EDGE, 0x40, 0));
+	pulse(&t, PIN_EDGE);
+	assert_fault(&t, reason, IDX_EDGE, sid, has_sid);
+	usleep(QUIET_US);
+	assert_only(&t, 0, 0x40, 0, "faulting pin");
+	it_teardown(&t);
+}
+
+static void test_fault_not_present(void)
+{
+	fault_case(0, 0, KVM_VIOMMU_FR_IR_ENTRY_P, IOAPIC_SID, true, true);
+}
+
+static void test_fault_sid(void)
+{
+	fault_case(viommu_irte_lo(0x40, 0, false, VIOMMU_DLM_FIXED, 0),
+		   viommu_irte_hi(OTHER_SID, 0, VIOMMU_SVT_SID),
+		   KVM_VIOMMU_FR_IR_SID_ERR, IOAPIC_SID, true, true);
+}
+
+/* Without the attribute, the I/O APIC has no requester ID to verify. */
+static void test_fault_no_ioapic_sid(void)
+{
+	fault_case(viommu_irte_lo(0x40, 0, false, VIOMMU_DLM_FIXED, 0),
+		   viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID),
+		   KVM_VIOMMU_FR_IR_SID_ERR, 0, false, false);
+}
+
+/* A compatibility-format RTE faults until CFIS lets it through as it is. */
+static void test_fault_compat_cfis(void)
+{
+	uint64_t rte = 0x45 | (1ULL << 56);	/* fixed, physical, vCPU 1 */
+	struct itest t;
+
+	it_setup(&t, 2, 0);
+	ioapic_set_rte(&t, PIN_EDGE, rte);
+	pulse(&t, PIN_EDGE);
+	assert_fault(&t, KVM_VIOMMU_FR_IR_COMPAT, 0, IOAPIC_SID, true);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x45, 0, "compatibility format, CFIS clear");
+
+	viommu_set_ir_status(t.dev, KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS);
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 1, 0x45, 1, "compatibility format, CFIS set");
+	it_teardown(&t);
+}
+
+/*
+ * A level pin whose IRTE faults does not wedge: nothing is delivered and
+ * Remote IRR stays clear; once the guest fixes the IRTE and invalidates
+ * it, the interrupt of the line still high arrives.
+ */
+static void test_fault_level_recovers(void)
+{
+	struct itest t;
+
+	it_setup(&t, 2, 0);
+	ioapic_set_rte(&t, PIN_LEVEL, rte_remappable(IDX_LEVEL, 0x52, RTE_LEVEL));
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	assert_fault(&t, KVM_VIOMMU_FR_IR_ENTRY_P, IDX_LEVEL, IOAPIC_SID, true);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x52, 0, "level pin, IRTE not present");
+	assert_remote_irr(&t, PIN_LEVEL, false);
+
+	it_irte(&t, IDX_LEVEL, 0x52, 1, 0, IOAPIC_SID);
+	viommu_iec_index(t.dev, IDX_LEVEL, 0);
+	wait_only(&t, 1, 0x52, 1, "level pin after IRTE fix and IEC");
+	assert_remote_irr(&t, PIN_LEVEL, true);
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	it_teardown(&t);
+}
+
+/* IR off: the RTE is the message, as in stock KVM. */
+static void test_ir_off_direct(void)
+{
+	struct itest t;
+
+	it_setup(&t, 2, 0);
+	viommu_set_ir_status(t.dev, 0);
+	ioapic_set_rte(&t, PIN_EDGE, 0x46 | (1ULL << 56));
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 1, 0x46, 1, "IR off, compatibility RTE");
+	it_teardown(&t);
+}
+
+static void test_ioapic_attr(void)
+{
+	struct kvm_viommu_ir_ioapic a = {}, b;
+	struct itest t;
+
+	it_setup(&t, 1, 0);
+	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &b), 0);
+	TEST_ASSERT(b.flags == KVM_VIOMMU_IOAPIC_SID_VALID && b.sid == IOAPIC_SID,
+		    "IR_IOAPIC: flags 0x%x sid 0x%x", b.flags, b.sid);
+
+	a.flags = 2;
+	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
+	a.flags = 0;
+	a.pad = 1;
+	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
+	a.pad = 0;
+	a.reserved[2] = 1;
+	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
+	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), -EFAULT);
+	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), -EFAULT);
+
+	/* Nothing above changed it. */
+	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC, &b), 0);
+	TEST_ASSERT(b.flags == KVM_VIOMMU_IOAPIC_SID_VALID && b.sid == IOAPIC_SID,
+		    "IR_IOAPIC after bad writes: flags 0x%x sid 0x%x", b.flags, b.sid);
+	it_teardown(&t);
+}
+
+/* ---- split irqchip: the VMM's I/O APIC sends remappable MSIs ------------------- */
+
+#define GSI_EDGE	4
+#define GSI_LEVEL	10
+
+static void split_route(struct itest *t, uint32_t gsi, uint16_t index,
+			uint16_t sid)
+{
+	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(index, false, 0),
+					       sid);
+
+	viommu_route_msi(t->g, gsi, &m);
+	viommu_commit_routes(t->g);
+}
+
+static void test_split_edge(void)
+{
+	struct itest t;
+	uint64_t exits;
+	int i;
+
+	it_setup(&t, 4, VIOMMU_GUEST_X2APIC | VIOMMU_GUEST_SPLIT_IRQCHIP);
+	it_irte(&t, IDX_EDGE, 0x40, 3, 0, IOAPIC_SID);
+	split_route(&t, GSI_EDGE, IDX_EDGE, IOAPIC_SID);
+
+	exits = viommu_guest_exits(t.g);
+	for (i = 1; i <= NR_PULSES; i++) {
+		pulse(&t, GSI_EDGE);
+		wait_count(&t, 3, 0x40, i, "split edge pulse");
+	}
+	TEST_ASSERT(viommu_guest_exits(t.g) == exits,
+		    "%llu exits to userspace during %d interrupts",
+		    (unsigned long long)(viommu_guest_exits(t.g) - exits), NR_PULSES);
+	usleep(QUIET_US);
+	assert_only(&t, 3, 0x40, NR_PULSES, "split edge pulses");
+
+	/* Another requester than the IRTE's. */
+	split_route(&t, GSI_EDGE, IDX_EDGE, OTHER_SID);
+	pulse(&t, GSI_EDGE);
+	assert_fault(&t, KVM_VIOMMU_FR_IR_SID_ERR, IDX_EDGE, OTHER_SID, true);
+	it_teardown(&t);
+}
+
+/* Waits for @vcpu's KVM_EXIT_IOAPIC_EOI of @vector; asserts no other. */
+static void wait_eoi_exit(struct itest *t, int vcpu, int vector, uint32_t n)
+{
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+	int i;
+
+	while (viommu_guest_ioapic_eois(t->g, vcpu, vector) < n) {
+		TEST_ASSERT(viommu_now_ns() < deadline,
+			    "vCPU %d: %u KVM_EXIT_IOAPIC_EOI for 0x%x, want %u", vcpu,
+			    viommu_guest_ioapic_eois(t->g, vcpu, vector), vector, n);
+		usleep(20);
+	}
+	usleep(QUIET_US);
+	for (i = 0; i < t->nr; i++)
+		TEST_ASSERT(viommu_guest_ioapic_eois(t->g, i, vector) == (i == vcpu ? n : 0),
+			    "vCPU %d: %u KVM_EXIT_IOAPIC_EOI for 0x%x", i,
+			    viommu_guest_ioapic_eois(t->g, i, vector), vector);
+}
+
+/*
+ * A level pin of the VMM's I/O APIC: the vCPU the IRTE targets, and only
+ * it, exits with the IRTE's vector on EOI, also after a retarget + IEC.
+ */
+static void test_split_level_eoi(void)
+{
+	struct itest t;
+
+	it_setup(&t, 4, VIOMMU_GUEST_X2APIC | VIOMMU_GUEST_SPLIT_IRQCHIP);
+	it_irte(&t, IDX_LEVEL, 0x50, 1, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	split_route(&t, GSI_LEVEL, IDX_LEVEL, IOAPIC_SID);
+
+	kvm_irq_line(t.g->vm, GSI_LEVEL, 1);
+	wait_only(&t, 1, 0x50, 1, "split level");
+	wait_eoi_exit(&t, 1, 0x50, 1);
+	kvm_irq_line(t.g->vm, GSI_LEVEL, 0);
+
+	it_irte(&t, IDX_LEVEL, 0x50, 2, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	viommu_iec_index(t.dev, IDX_LEVEL, 0);
+	memset(t.g->ioapic_eois, 0, sizeof(t.g->ioapic_eois));
+	kvm_irq_line(t.g->vm, GSI_LEVEL, 1);
+	wait_count(&t, 2, 0x50, 1, "split level, retargeted");
+	wait_eoi_exit(&t, 2, 0x50, 1);
+	kvm_irq_line(t.g->vm, GSI_LEVEL, 0);
+	it_teardown(&t);
+}
+
+/* ---- driver ------------------------------------------------------------------ */
+
+static const struct viommu_case cases[] = {
+	{ "ioapic_attr",		test_ioapic_attr },
+	{ "ir_off_direct",		test_ir_off_direct },
+	{ "edge_xapic_1vcpu",		test_edge_xapic_1vcpu },
+	{ "edge_x2apic_4vcpu",		test_edge_x2apic_4vcpu },
+	{ "level_broadcast_eoi",	test_level_broadcast_eoi },
+	{ "level_linux_style",		test_level_linux_style },
+	{ "retarget_iec",		test_retarget_iec },
+	{ "masked",			test_masked },
+	{ "fault_0x22_not_present",	test_fault_not_present },
+	{ "fault_0x25_compat_cfis",	test_fault_compat_cfis },
+	{ "fault_0x26_sid",		test_fault_sid },
+	{ "fault_no_ioapic_sid",	test_fault_no_ioapic_sid },
+	{ "fault_level_recovers",	test_fault_level_recovers },
+	{ "split_edge",			test_split_edge },
+	{ "split_level_eoi",		test_split_level_eoi },
+};
+
+int main(int argc, char *argv[])
+{
+	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+}
