@@ -531,7 +531,7 @@ static void assert_stats(int fd, uint64_t hits, uint64_t misses, uint64_t faults
 static const uint64_t ir_attrs[] = {
 	KVM_DEV_VIOMMU_IR_TABLE, KVM_DEV_VIOMMU_IR_STATUS,
 	KVM_DEV_VIOMMU_IR_INVALIDATE, KVM_DEV_VIOMMU_IR_FAULT,
-	KVM_DEV_VIOMMU_IR_FAULT_EVENTFD,
+	KVM_DEV_VIOMMU_IR_FAULT_EVENTFD, KVM_DEV_VIOMMU_IR_IOAPIC,
 };
 
 static void test_ir_attrs(void)
@@ -567,7 +567,8 @@ static void test_ir_attrs(void)
 		VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i]), 0);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
 					  KVM_DEV_VIOMMU_CTRL_STATS), 0);
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, 5), -ENXIO);
+	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_IOAPIC + 1), -ENXIO);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, 2), -ENXIO);
 
 	/* Accesses an attribute does not have. */
