@@ -24,6 +24,22 @@ bool kvm_arch_viommu_supported(struct kvm *kvm)
 	return irqchip_in_kernel(kvm);
 }
 
+void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data)
+{
+	struct kvm_kernel_irq_routing_entry e = {
+		.msi.address_lo = lower_32_bits(address),
+		.msi.address_hi = upper_32_bits(address),
+		.msi.data = data,
+	};
+	struct kvm_lapic_irq irq;
+
+	/* A message that is not an interrupt goes nowhere, as on hardware. */
+	if ((address & 0xfff00000) != 0xfee00000)
+		return;
+	kvm_set_msi_irq(kvm, &e, &irq);
+	kvm_irq_delivery_to_apic(kvm, NULL, &irq, NULL);
+}
+
 /* The VM's VT-d IOMMU if it remaps interrupts, else NULL. */
 static struct kvm_viommu *kvm_viommu_remapping(struct kvm *kvm)
 {

@@ -30,6 +30,13 @@
 #define   KVM_DEV_VIOMMU_IR_FAULT	3	/* get: struct kvm_viommu_ir_fault */
 #define   KVM_DEV_VIOMMU_IR_FAULT_EVENTFD 4	/* set: struct kvm_viommu_eventfd */
 #define   KVM_DEV_VIOMMU_IR_IOAPIC	5	/* get/set: struct kvm_viommu_ir_ioapic */
+#define KVM_DEV_VIOMMU_GRP_REGS		3
+#define   KVM_DEV_VIOMMU_REGS_CONFIG	0	/* get/set: struct kvm_viommu_regs_config */
+#define   KVM_DEV_VIOMMU_REGS_STATE	1	/* get/set: struct kvm_viommu_regs_state */
+#define KVM_DEV_VIOMMU_GRP_EVENT	4
+#define   KVM_DEV_VIOMMU_EVENT_CONFIG	0	/* set: struct kvm_viommu_event_config */
+#define   KVM_DEV_VIOMMU_EVENT_POP	1	/* get: struct kvm_viommu_event */
+#define   KVM_DEV_VIOMMU_EVENT_ACK	2	/* set: struct kvm_viommu_event_ack */
 
 struct kvm_viommu_info {
 	__u32 abi_version;
@@ -117,6 +124,97 @@ struct kvm_viommu_stats {
 	__u64 faults;		/* faults, recorded or suppressed by FPD */
 	__u64 invalidations;	/* IEC requests */
 	__u64 reserved[4];
+};
+
+/*
+ * The VT-d register page served by the kernel.  The layout of the page is
+ * the kernel's: IVA/IOTLB at KVM_VIOMMU_REG_IVA (ECAP.IRO), and
+ * KVM_VIOMMU_NR_FRCD fault recording registers at KVM_VIOMMU_REG_FRCD
+ * (CAP.FRO, CAP.NFR).  CAP and ECAP carry those fields as the kernel sets
+ * them, or zero for the kernel to fill in.
+ */
+#define KVM_VIOMMU_REG_IVA		0xf0
+#define KVM_VIOMMU_REG_FRCD		0x220
+#define KVM_VIOMMU_NR_FRCD		8
+#define KVM_VIOMMU_REG_SIZE		0x1000
+
+struct kvm_viommu_regs_config {
+	__u32 flags;
+	__u32 pad;
+	__u64 base;	/* guest-physical address of the page, 4 KiB aligned */
+	__u64 cap;	/* CAP_REG */
+	__u64 ecap;	/* ECAP_REG */
+	__u64 reserved[4];
+};
+
+/*
+ * The register file and queue state, for live migration.  Registers hold
+ * what the guest reads; rtaddr_active and irta_active what SRTP and SIRTP
+ * last latched.
+ */
+#define KVM_VIOMMU_REGS_STATE_VERSION	1
+
+struct kvm_viommu_regs_state {
+	__u32 version;
+	__u32 flags;
+	__u32 gsts;
+	__u32 fsts;
+	__u32 fectl;
+	__u32 fedata;
+	__u32 feaddr;
+	__u32 feuaddr;
+	__u32 ics;
+	__u32 iectl;
+	__u32 iedata;
+	__u32 ieaddr;
+	__u32 ieuaddr;
+	__u32 pmen;
+	__u64 rtaddr;
+	__u64 rtaddr_active;
+	__u64 ccmd;
+	__u64 iqh;
+	__u64 iqt;
+	__u64 iqa;
+	__u64 irta;
+	__u64 irta_active;
+	__u64 iva;
+	__u64 iotlb;
+	__u64 frcd[KVM_VIOMMU_NR_FRCD][2];
+	__u64 reserved[16];
+};
+
+/* Work only the VMM can finish, and the VMM's interest in it. */
+#define KVM_VIOMMU_EVENT_CONTEXT	(1U << 0)	/* context-cache invalidation */
+#define KVM_VIOMMU_EVENT_IOTLB		(1U << 1)	/* IOTLB invalidation */
+#define KVM_VIOMMU_EVENT_DEVTLB		(1U << 2)	/* device-TLB invalidation */
+#define KVM_VIOMMU_EVENT_GCMD		(1U << 3)	/* TE or SRTP took effect */
+#define KVM_VIOMMU_EVENT_TYPES		0xfU
+
+struct kvm_viommu_event_config {
+	__u32 types;	/* KVM_VIOMMU_EVENT_*: what to queue */
+	__s32 eventfd;	/* signalled when an event is queued; -1: none */
+	__u64 reserved[3];
+};
+
+/* Event flags. */
+#define KVM_VIOMMU_EVENT_F_QUEUED	(1U << 0)	/* desc is a queued descriptor */
+#define KVM_VIOMMU_EVENT_F_LOST		(1U << 1)	/* earlier events were lost */
+
+struct kvm_viommu_event {
+	__u32 type;	/* one KVM_VIOMMU_EVENT_*; 0: the ring is empty */
+	__u32 flags;
+	__u64 seq;	/* 1, 2, ...: ACK up to here */
+	/*
+	 * F_QUEUED: the descriptor, 128 or 256 bits.  Else, for a register
+	 * invalidation: CCMD, or IOTLB and IVA; for GCMD: GSTS and RTADDR.
+	 */
+	__u64 desc[4];
+	__u64 reserved[2];
+};
+
+struct kvm_viommu_event_ack {
+	__u64 seq;	/* every event up to and including seq is done */
+	__u64 reserved[3];
 };
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

@@ -224,6 +224,133 @@ static int kvm_viommu_set_fault_eventfd(struct kvm_viommu *viommu,
 	return kvm_viommu_fault_set_eventfd(&viommu->faults, efd.fd);
 }
 
+static int kvm_viommu_get_regs_config(struct kvm_viommu *viommu,
+				      void __user *uaddr)
+{
+	struct kvm_viommu_regs_config config = {};
+
+	kvm_viommu_regs_get_config(viommu, &config);
+	if (copy_to_user(uaddr, &config, sizeof(config)))
+		return -EFAULT;
+	return 0;
+}
+
+static int kvm_viommu_set_regs_config(struct kvm_viommu *viommu,
+				      void __user *uaddr)
+{
+	struct kvm_viommu_regs_config config;
+
+	if (copy_from_user(&config, uaddr, sizeof(config)))
+		return -EFAULT;
+
+	if (config.flags || config.pad ||
+	    !kvm_viommu_reserved_zero(config.reserved,
+				      ARRAY_SIZE(config.reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_regs_configure(viommu, &config);
+}
+
+static int kvm_viommu_get_regs_state(struct kvm_viommu *viommu,
+				     void __user *uaddr)
+{
+	struct kvm_viommu_regs_state *state;
+	int r = 0;
+
+	if (!viommu->regs.configured)
+		return -ENXIO;
+
+	/* Too big for the stack. */
+	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
+	if (!state)
+		return -ENOMEM;
+	kvm_viommu_regs_get_state(viommu, state);
+	if (copy_to_user(uaddr, state, sizeof(*state)))
+		r = -EFAULT;
+	kfree(state);
+	return r;
+}
+
+static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu,
+				     void __user *uaddr)
+{
+	struct kvm_viommu_regs_state *state;
+	int r;
+
+	state = memdup_user(uaddr, sizeof(*state));
+	if (IS_ERR(state))
+		return PTR_ERR(state);
+
+	if (state->flags ||
+	    !kvm_viommu_reserved_zero(state->reserved,
+				      ARRAY_SIZE(state->reserved)))
+		r = -EINVAL;
+	else
+		r = kvm_viommu_regs_set_state(viommu, state);
+	kfree(state);
+	return r;
+}
+
+static int kvm_viommu_set_event_config(struct kvm_viommu *viommu,
+				       void __user *uaddr)
+{
+	struct kvm_viommu_event_config config;
+
+	if (copy_from_user(&config, uaddr, sizeof(config)))
+		return -EFAULT;
+
+	if (!kvm_viommu_reserved_zero(config.reserved,
+				      ARRAY_SIZE(config.reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_events_configure(viommu, &config);
+}
+
+static int kvm_viommu_get_event(struct kvm_viommu *viommu, void __user *uaddr)
+{
+	struct kvm_viommu_event event;
+
+	/* Check first, so that a bad address does not consume an event. */
+	if (!access_ok(uaddr, sizeof(event)))
+		return -EFAULT;
+
+	kvm_viommu_event_pop(viommu, &event);
+	if (copy_to_user(uaddr, &event, sizeof(event)))
+		return -EFAULT;
+	return 0;
+}
+
+static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu,
+				    void __user *uaddr)
+{
+	struct kvm_viommu_event_ack ack;
+
+	if (copy_from_user(&ack, uaddr, sizeof(ack)))
+		return -EFAULT;
+
+	if (!kvm_viommu_reserved_zero(ack.reserved, ARRAY_SIZE(ack.reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_event_ack(viommu, ack.seq);
+}
+
+/* The register file and the event ring change under viommu->lock. */
+static int kvm_viommu_get_locked_attr(struct kvm_viommu *viommu, u32 group,
+				      u64 attr, void __user *uaddr)
+{
+	int r = -ENXIO;
+
+	mutex_lock(&viommu->lock);
+	if (group == KVM_DEV_VIOMMU_GRP_REGS && attr == KVM_DEV_VIOMMU_REGS_CONFIG)
+		r = kvm_viommu_get_regs_config(viommu, uaddr);
+	else if (group == KVM_DEV_VIOMMU_GRP_REGS && attr == KVM_DEV_VIOMMU_REGS_STATE)
+		r = kvm_viommu_get_regs_state(viommu, uaddr);
+	else if (group == KVM_DEV_VIOMMU_GRP_EVENT && attr == KVM_DEV_VIOMMU_EVENT_POP)
+		r = kvm_viommu_get_event(viommu, uaddr);
+	mutex_unlock(&viommu->lock);
+	return r;
+}
+
 static int kvm_viommu_get_attr(struct kvm_device *dev,
 			       struct kvm_device_attr *attr)
 {
@@ -254,6 +381,10 @@ static int kvm_viommu_get_attr(struct kvm_device *dev,
 			return kvm_viommu_get_ir_ioapic(viommu, uaddr);
 		}
 		break;
+	case KVM_DEV_VIOMMU_GRP_REGS:
+	case KVM_DEV_VIOMMU_GRP_EVENT:
+		return kvm_viommu_get_locked_attr(viommu, attr->group,
+						  attr->attr, uaddr);
 	}
 
 	return -ENXIO;
@@ -278,6 +409,32 @@ static int kvm_viommu_set_ir_attr(struct kvm_viommu *viommu, u64 attr,
 	return -ENXIO;
 }
 
+static int kvm_viommu_set_regs_attr(struct kvm_viommu *viommu, u64 attr,
+				    void __user *uaddr)
+{
+	switch (attr) {
+	case KVM_DEV_VIOMMU_REGS_CONFIG:
+		return kvm_viommu_set_regs_config(viommu, uaddr);
+	case KVM_DEV_VIOMMU_REGS_STATE:
+		return kvm_viommu_set_regs_state(viommu, uaddr);
+	}
+
+	return -ENXIO;
+}
+
+static int kvm_viommu_set_event_attr(struct kvm_viommu *viommu, u64 attr,
+				     void __user *uaddr)
+{
+	switch (attr) {
+	case KVM_DEV_VIOMMU_EVENT_CONFIG:
+		return kvm_viommu_set_event_config(viommu, uaddr);
+	case KVM_DEV_VIOMMU_EVENT_ACK:
+		return kvm_viommu_set_event_ack(viommu, uaddr);
+	}
+
+	return -ENXIO;
+}
+
 static int kvm_viommu_set_attr(struct kvm_device *dev,
 			       struct kvm_device_attr *attr)
 {
@@ -288,11 +445,20 @@ static int kvm_viommu_set_attr(struct kvm_device *dev,
 	if (attr->flags)
 		return -EINVAL;
 
-	if (attr->group != KVM_DEV_VIOMMU_GRP_IR)
-		return -ENXIO;
-
 	mutex_lock(&viommu->lock);
-	r = kvm_viommu_set_ir_attr(viommu, attr->attr, uaddr);
+	switch (attr->group) {
+	case KVM_DEV_VIOMMU_GRP_IR:
+		r = kvm_viommu_set_ir_attr(viommu, attr->attr, uaddr);
+		break;
+	case KVM_DEV_VIOMMU_GRP_REGS:
+		r = kvm_viommu_set_regs_attr(viommu, attr->attr, uaddr);
+		break;
+	case KVM_DEV_VIOMMU_GRP_EVENT:
+		r = kvm_viommu_set_event_attr(viommu, attr->attr, uaddr);
+		break;
+	default:
+		r = -ENXIO;
+	}
 	mutex_unlock(&viommu->lock);
 	return r;
 }
@@ -322,6 +488,21 @@ static int kvm_viommu_has_attr(struct kvm_device *dev,
 			return 0;
 		}
 		break;
+	case KVM_DEV_VIOMMU_GRP_REGS:
+		switch (attr->attr) {
+		case KVM_DEV_VIOMMU_REGS_CONFIG:
+		case KVM_DEV_VIOMMU_REGS_STATE:
+			return 0;
+		}
+		break;
+	case KVM_DEV_VIOMMU_GRP_EVENT:
+		switch (attr->attr) {
+		case KVM_DEV_VIOMMU_EVENT_CONFIG:
+		case KVM_DEV_VIOMMU_EVENT_POP:
+		case KVM_DEV_VIOMMU_EVENT_ACK:
+			return 0;
+		}
+		break;
 	}
 
 	return -ENXIO;
@@ -341,6 +522,7 @@ DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
 
 static void kvm_viommu_free(struct kvm_viommu *viommu)
 {
+	kvm_viommu_events_destroy(&viommu->events);
 	kvm_viommu_faults_destroy(&viommu->faults);
 	free_percpu(viommu->counters);
 	kfree(viommu);

@@ -209,8 +209,10 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 	trace_kvm_viommu_fault(reason, req->index, req->sid, req->has_sid,
 			       recorded);
 	this_cpu_inc(viommu->counters->faults);
-	if (recorded)
+	if (recorded) {
 		kvm_viommu_fault_record(&viommu->faults, &record);
+		kvm_viommu_regs_record_fault(viommu, &record);
+	}
 	return -EINVAL;
 }
 

@@ -85,6 +85,76 @@ TRACE_EVENT(kvm_viommu_iec,
 		  __entry->index, __entry->mask)
 );
 
+/* The invalidation queue ran a descriptor, or stopped at it. */
+TRACE_EVENT(kvm_viommu_qi_desc,
+	TP_PROTO(u32 index, u64 qw0, u64 qw1, int result),
+	TP_ARGS(index, qw0, qw1, result),
+
+	TP_STRUCT__entry(
+		__field(u32, index)
+		__field(u64, qw0)
+		__field(u64, qw1)
+		__field(int, result)
+	),
+
+	TP_fast_assign(
+		__entry->index = index;
+		__entry->qw0 = qw0;
+		__entry->qw1 = qw1;
+		__entry->result = result;
+	),
+
+	TP_printk("index %u desc 0x%016llx 0x%016llx %s", __entry->index,
+		  __entry->qw0, __entry->qw1,
+		  __entry->result == 0 ? "done" :
+		  __entry->result == -EAGAIN ? "waits for the VMM" : "IQE")
+);
+
+/* Work queued for the VMM; @lost if the ring was full. */
+TRACE_EVENT(kvm_viommu_event,
+	TP_PROTO(u32 type, u64 seq, bool lost),
+	TP_ARGS(type, seq, lost),
+
+	TP_STRUCT__entry(
+		__field(u32, type)
+		__field(u64, seq)
+		__field(bool, lost)
+	),
+
+	TP_fast_assign(
+		__entry->type = type;
+		__entry->seq = seq;
+		__entry->lost = lost;
+	),
+
+	TP_printk("type 0x%x seq %llu%s", __entry->type, __entry->seq,
+		  __entry->lost ? " lost" : "")
+);
+
+/* The fault event or the invalidation completion event, sent or held. */
+TRACE_EVENT(kvm_viommu_event_irq,
+	TP_PROTO(bool fault, u64 address, u32 data, bool masked),
+	TP_ARGS(fault, address, data, masked),
+
+	TP_STRUCT__entry(
+		__field(bool, fault)
+		__field(u64, address)
+		__field(u32, data)
+		__field(bool, masked)
+	),
+
+	TP_fast_assign(
+		__entry->fault = fault;
+		__entry->address = address;
+		__entry->data = data;
+		__entry->masked = masked;
+	),
+
+	TP_printk("%s event address 0x%llx data 0x%x %s",
+		  __entry->fault ? "fault" : "invalidation", __entry->address,
+		  __entry->data, __entry->masked ? "pending (IM)" : "sent")
+);
+
 #endif /* _TRACE_KVM_VIOMMU_H */
 
 /* Relative to include/trace/ in tree, and to virt/kvm/ out of tree. */

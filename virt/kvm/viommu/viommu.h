@@ -8,13 +8,16 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <kvm/iodev.h>
 
 #include "vtd.h"
 
 #define KVM_VIOMMU_VERSION	"0.2.0"
 
-/* As many as the fault recording registers QEMU's intel-iommu exposes. */
-#define KVM_VIOMMU_FAULT_RECORDS	8
+/* As many records as the register page has fault recording registers. */
+#define KVM_VIOMMU_FAULT_RECORDS	KVM_VIOMMU_NR_FRCD
+/* Events the VMM has not popped yet; more are lost (F_LOST). */
+#define KVM_VIOMMU_EVENT_RING		64
 
 struct eventfd_ctx;
 struct kvm;
@@ -38,6 +41,58 @@ struct kvm_viommu_faults {
 };
 
 /*
+ * The VT-d register page, as the guest sees it (regs.c) and as the
+ * invalidation queue uses it (qi.c).  GSTS.IRES and GSTS.CFIS live in
+ * ir_flags, and the active IRTA in the IR cache, so that the VMM's IR
+ * attributes and the guest's registers are one state.
+ */
+struct kvm_viommu_regs {
+	struct kvm_io_device dev;
+	bool configured;
+	u64 base;
+	u64 cap;
+	u64 ecap;
+
+	u32 gsts;
+	u32 fsts;
+	u32 fectl;
+	u32 fedata;
+	u32 feaddr;
+	u32 feuaddr;
+	u32 ics;
+	u32 iectl;
+	u32 iedata;
+	u32 ieaddr;
+	u32 ieuaddr;
+	u64 rtaddr;
+	u64 rtaddr_active;
+	u64 ccmd;
+	u64 iqh;
+	u64 iqt;
+	u64 iqa;
+	u64 irta;
+	u64 iva;
+	u64 iotlb;
+	u64 frcd[KVM_VIOMMU_NR_FRCD][2];
+
+	/* Register invalidations the VMM still works on: their event, or 0. */
+	u64 ccmd_seq;
+	u64 iotlb_seq;
+};
+
+/* Work that only the VMM can do, waiting for it (event.c). */
+struct kvm_viommu_events {
+	u32 types;
+	struct eventfd_ctx *eventfd;
+	struct kvm_viommu_event ring[KVM_VIOMMU_EVENT_RING];
+	unsigned int head;
+	unsigned int count;
+	bool lost;
+	u64 seq;	/* the last event queued */
+	u64 acked;	/* the last event the VMM has finished */
+};
+
+/*
  * Per-VM state of the emulated VT-d unit; one per VM.
  *
  * Lifetime: freed only by the device's .destroy, once KVM has stopped every
@@ -51,7 +106,11 @@ struct kvm_viommu {
 	/* In the lookup table, keyed by kvm; see device.c. */
 	struct hlist_node link;
 
-	/* Serialises the VMM's attribute accesses; protects ir_flags writes. */
+	/*
+	 * Serialises the VMM's attribute accesses and the guest's register
+	 * accesses; protects ir_flags writes, regs and events.  Taken before
+	 * ir_cache_lock and kvm->slots_lock, never from the fast paths.
+	 */
 	struct mutex lock;
 	/* KVM_VIOMMU_IR_*: written under lock, read by the fast paths. */
 	u32 ir_flags;
@@ -71,6 +130,9 @@ struct kvm_viommu {
 
 	struct kvm_viommu_faults faults;
 	struct kvm_viommu_counters __percpu *counters;
+
+	struct kvm_viommu_regs regs;
+	struct kvm_viommu_events events;
 };
 
 /* ioapic_rid: the SID, and whether the VMM gave one. */
@@ -108,6 +170,38 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			const struct kvm_viommu_ir_request *req,
 			enum kvm_viommu_ir_context ctx, u8 reason,
 			const struct vtd_irte *irte);
+
+/* regs.c */
+int kvm_viommu_regs_configure(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_regs_config *config);
+void kvm_viommu_regs_get_config(struct kvm_viommu *viommu,
+				struct kvm_viommu_regs_config *config);
+void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
+			       struct kvm_viommu_regs_state *state);
+int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_regs_state *state);
+void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
+				  const struct kvm_viommu_ir_fault *record);
+void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu);
+void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu);
+
+/* qi.c */
+void kvm_viommu_qi_run(struct kvm_viommu *viommu);
+void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
+void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu);
+void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu);
+
+/* event.c */
+void kvm_viommu_events_destroy(struct kvm_viommu_events *events);
+u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
+			  const u64 *desc, unsigned int n);
+bool kvm_viommu_events_pending(const struct kvm_viommu_events *events);
+void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
+int kvm_viommu_events_configure(struct kvm_viommu *viommu,
+				const struct kvm_viommu_event_config *config);
+void kvm_viommu_event_pop(struct kvm_viommu *viommu,
+			  struct kvm_viommu_event *event);
+int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
 
 /* fault.c */
 void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Events: invalidations that only the VMM can carry out, such as those of
+ * device-TLBs of devices it emulates or hands to vhost, queued for it.
+ *
+ * The VMM says which kinds it wants, pops events as its eventfd fires, and
+ * acknowledges them by sequence number when done.  Nothing here exits a
+ * vCPU; the ordering VT-d promises is kept instead by the queue, whose wait
+ * descriptors do not complete before the events queued ahead of them are
+ * acknowledged.  A full ring loses events but still numbers them, and says
+ * so on the next pop, like PFO: the VMM then invalidates everything.
+ */
+
+#include <linux/eventfd.h>
+#include <linux/kvm_host.h>
+
+#include "viommu.h"
+#include "trace.h"
+
+void kvm_viommu_events_destroy(struct kvm_viommu_events *events)
+{
+	if (events->eventfd)
+		eventfd_ctx_put(events->eventfd);
+}
+
+/* Returns the event's sequence number, or 0 if the VMM does not want it. */
+u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
+			  const u64 *desc, unsigned int n)
+{
+	struct kvm_viommu_events *events = &viommu->events;
+	struct kvm_viommu_event *event;
+	bool lost;
+
+	lockdep_assert_held(&viommu->lock);
+	if (!(events->types & type))
+		return 0;
+
+	events->seq++;
+	lost = events->count == KVM_VIOMMU_EVENT_RING;
+	trace_kvm_viommu_event(type, events->seq, lost);
+	if (lost) {
+		events->lost = true;
+	} else {
+		event = &events->ring[(events->head + events->count) %
+				      KVM_VIOMMU_EVENT_RING];
+		memset(event, 0, sizeof(*event));
+		event->type = type;
+		event->flags = flags;
+		event->seq = events->seq;
+		memcpy(event->desc, desc, n * sizeof(*desc));
+		events->count++;
+	}
+
+	if (events->eventfd)
+		eventfd_signal(events->eventfd, 1);
+	return events->seq;
+}
+
+bool kvm_viommu_events_pending(const struct kvm_viommu_events *events)
+{
+	return events->acked != events->seq;
+}
+
+void kvm_viommu_events_ack_all(struct kvm_viommu_events *events)
+{
+	events->head = 0;
+	events->count = 0;
+	events->lost = false;
+	events->acked = events->seq;
+}
+
+int kvm_viommu_events_configure(struct kvm_viommu *viommu,
+				const struct kvm_viommu_event_config *config)
+{
+	struct kvm_viommu_events *events = &viommu->events;
+	struct eventfd_ctx *eventfd = NULL;
+
+	lockdep_assert_held(&viommu->lock);
+	if (config->types & ~KVM_VIOMMU_EVENT_TYPES || config->eventfd < -1)
+		return -EINVAL;
+
+	if (config->eventfd >= 0) {
+		eventfd = eventfd_ctx_fdget(config->eventfd);
+		if (IS_ERR(eventfd))
+			return PTR_ERR(eventfd);
+	}
+
+	if (events->eventfd)
+		eventfd_ctx_put(events->eventfd);
+	events->eventfd = eventfd;
+	events->types = config->types;
+	return 0;
+}
+
+/*
+ * The oldest event not yet popped.  An empty ring gives type 0 with the
+ * last sequence number, which is what to acknowledge after a loss.
+ */
+void kvm_viommu_event_pop(struct kvm_viommu *viommu,
+			  struct kvm_viommu_event *event)
+{
+	struct kvm_viommu_events *events = &viommu->events;
+
+	lockdep_assert_held(&viommu->lock);
+	memset(event, 0, sizeof(*event));
+	if (events->count) {
+		*event = events->ring[events->head];
+		events->head = (events->head + 1) % KVM_VIOMMU_EVENT_RING;
+		events->count--;
+	} else {
+		event->seq = events->seq;
+	}
+	if (events->lost) {
+		event->flags |= KVM_VIOMMU_EVENT_F_LOST;
+		events->lost = false;
+	}
+}
+
+/* Every event up to @seq is done: resume what waited for them. */
+int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq)
+{
+	struct kvm_viommu_events *events = &viommu->events;
+
+	lockdep_assert_held(&viommu->lock);
+	if (seq > events->seq)
+		return -EINVAL;
+	if (seq <= events->acked)
+		return 0;
+
+	events->acked = seq;
+	kvm_viommu_reg_invalidations_acked(viommu);
+	kvm_viommu_qi_run(viommu);
+	return 0;
+}

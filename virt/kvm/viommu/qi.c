@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Invalidations: the queue (QI) and the registers (CCMD, IOTLB).
+ *
+ * The queue runs in the vCPU that writes IQT, in the kernel, from IQH to
+ * the tail.  That is bounded by the queue's size (at most 2^15 entries),
+ * with a reschedule point every few descriptors, so a guest that builds a
+ * huge queue or rings the doorbell in a loop costs its own vCPU's time and
+ * nothing else.
+ *
+ * The interrupt entry cache is the kernel's, so IEC completes here.  The
+ * context cache, the IOTLB and device-TLBs are the VMM's for now: their
+ * invalidations become events (event.c), and a wait descriptor behind an
+ * event completes only once the VMM has acknowledged it.
+ */
+
+#include <linux/kvm_host.h>
+
+#include "viommu.h"
+#include "trace.h"
+
+/* Descriptors between two reschedule points. */
+#define KVM_VIOMMU_QI_BATCH	64
+
+static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu, u32 index,
+			       u64 *desc)
+{
+	u64 iqa = viommu->regs.iqa;
+	unsigned int size = BIT(vtd_iq_shift(iqa));
+	gpa_t gpa = (iqa & PAGE_MASK) + (u64)index * size;
+	struct kvm *kvm = viommu->kvm;
+	__le64 raw[4] = {};
+	int i, idx, ret;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	ret = kvm_read_guest(kvm, gpa, raw, size);
+	srcu_read_unlock(&kvm->srcu, idx);
+
+	for (i = 0; i < ARRAY_SIZE(raw); i++)
+		desc[i] = le64_to_cpu(raw[i]);
+	return ret;
+}
+
+static void kvm_viommu_qi_iec(struct kvm_viommu *viommu, const u64 *desc)
+{
+	struct kvm_viommu_iec iec = {
+		.index = FIELD_GET(VTD_IEC_IIDX, desc[0]),
+		/* A mask beyond the largest table covers all of it. */
+		.mask = min_t(u8, FIELD_GET(VTD_IEC_IM, desc[0]),
+			      KVM_VIOMMU_IEC_MAX_MASK),
+	};
+
+	if (desc[0] & VTD_IEC_INDEXED)
+		iec.flags = KVM_VIOMMU_IEC_INDEX;
+	kvm_viommu_ir_invalidate(viommu, &iec);
+}
+
+/* Returns -EAGAIN while events before it wait for the VMM. */
+static int kvm_viommu_qi_wait(struct kvm_viommu *viommu, const u64 *desc)
+{
+	__le32 status = cpu_to_le32(FIELD_GET(VTD_WAIT_DATA, desc[0]));
+	struct kvm *kvm = viommu->kvm;
+	int idx, ret = 0;
+
+	if (kvm_viommu_events_pending(&viommu->events))
+		return -EAGAIN;
+
+	if (desc[0] & VTD_WAIT_SW) {
+		idx = srcu_read_lock(&kvm->srcu);
+		ret = kvm_write_guest(kvm, desc[1], &status, sizeof(status));
+		srcu_read_unlock(&kvm->srcu, idx);
+		if (ret)
+			return -EINVAL;
+	}
+	if (desc[0] & VTD_WAIT_IF)
+		kvm_viommu_regs_wait_done(viommu);
+	return 0;
+}
+
+static u32 kvm_viommu_qi_event_type(u8 desc_type)
+{
+	switch (desc_type) {
+	case VTD_DESC_CONTEXT:	return KVM_VIOMMU_EVENT_CONTEXT;
+	case VTD_DESC_IOTLB:	return KVM_VIOMMU_EVENT_IOTLB;
+	case VTD_DESC_DEVTLB:	return KVM_VIOMMU_EVENT_DEVTLB;
+	}
+	return 0;
+}
+
+/* Returns 0 when done, -EAGAIN to stop before it, -EINVAL for IQE. */
+static int kvm_viommu_qi_exec(struct kvm_viommu *viommu, const u64 *desc)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	bool wide = r->iqa & VTD_IQ_DW;
+	u8 type = vtd_desc_check(desc, wide, r->cap, r->ecap);
+
+	switch (type) {
+	case 0:
+		return -EINVAL;
+	case VTD_DESC_IEC:
+		kvm_viommu_qi_iec(viommu, desc);
+		return 0;
+	case VTD_DESC_WAIT:
+		return kvm_viommu_qi_wait(viommu, desc);
+	}
+
+	kvm_viommu_event_post(viommu, kvm_viommu_qi_event_type(type),
+			      KVM_VIOMMU_EVENT_F_QUEUED, desc, wide ? 4 : 2);
+	return 0;
+}
+
+void kvm_viommu_qi_run(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u32 head, tail, entries, done;
+	u64 desc[4];
+	int ret;
+
+	lockdep_assert_held(&viommu->lock);
+	if (!(r->gsts & VTD_GCMD_QIE) || (r->fsts & VTD_FSTS_IQE))
+		return;
+
+	/* A tail or head the queue cannot have: IQE, and IQH stays. */
+	if (!vtd_iq_index(r->iqa, r->iqt, &tail) ||
+	    !vtd_iq_index(r->iqa, r->iqh, &head)) {
+		kvm_viommu_regs_queue_error(viommu);
+		return;
+	}
+
+	entries = vtd_iq_entries(r->iqa);
+	for (done = 0; head != tail; done++) {
+		ret = kvm_viommu_qi_fetch(viommu, head, desc);
+		if (ret)
+			ret = -EINVAL;
+		else
+			ret = kvm_viommu_qi_exec(viommu, desc);
+		trace_kvm_viommu_qi_desc(head, desc[0], desc[1], ret);
+		if (ret == -EAGAIN)
+			return;
+		if (ret) {
+			kvm_viommu_regs_queue_error(viommu);
+			return;
+		}
+
+		head = (head + 1) % entries;
+		r->iqh = (u64)head << vtd_iq_shift(r->iqa);
+		if (done % KVM_VIOMMU_QI_BATCH == KVM_VIOMMU_QI_BATCH - 1)
+			cond_resched();
+	}
+}
+
+/* The VMM acknowledged events: finish register invalidations behind them. */
+void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u64 acked = viommu->events.acked;
+
+	lockdep_assert_held(&viommu->lock);
+	if ((r->ccmd & VTD_CCMD_ICC) && r->ccmd_seq <= acked) {
+		r->ccmd &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
+		r->ccmd |= FIELD_PREP(VTD_CCMD_CAIG,
+				      FIELD_GET(VTD_CCMD_CIRG, r->ccmd));
+		r->ccmd_seq = 0;
+	}
+	if ((r->iotlb & VTD_IOTLB_IVT) && r->iotlb_seq <= acked) {
+		r->iotlb &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
+		r->iotlb |= FIELD_PREP(VTD_IOTLB_IAIG,
+				       FIELD_GET(VTD_IOTLB_IIRG, r->iotlb));
+		r->iotlb_seq = 0;
+	}
+}
+
+/* CCMD.ICC stays set while the VMM works on the invalidation. */
+void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	r->ccmd_seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_CONTEXT, 0,
+					    &r->ccmd, 1);
+	kvm_viommu_reg_invalidations_acked(viommu);
+}
+
+void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u64 regs[2] = { r->iotlb, r->iva };
+
+	r->iotlb_seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_IOTLB, 0,
+					     regs, ARRAY_SIZE(regs));
+	kvm_viommu_reg_invalidations_acked(viommu);
+}

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VT-d register page, served by the kernel on KVM's MMIO bus so that
+ * the guest's driver programs its IOMMU without exits to the VMM.
+ *
+ * Every register is handled as one or two dwords: VT-d software accesses a
+ * 64-bit register with one 8-byte access or two 4-byte ones, and either
+ * must work.  The side effects of a 64-bit register happen on the write of
+ * the dword that holds the command bit (IQT's tail, CCMD.ICC, IOTLB.IVT).
+ * Accesses of any other size or alignment read zero and are dropped, as
+ * the specification leaves them undefined and a guest may try anything.
+ */
+
+#include <linux/kvm_host.h>
+#include <linux/kvm_viommu.h>
+
+#include "viommu.h"
+#include "trace.h"
+
+static struct kvm_viommu *to_viommu(struct kvm_io_device *dev)
+{
+	return container_of(dev, struct kvm_viommu, regs.dev);
+}
+
+/* Sends FECTL's or IECTL's interrupt, unless masked: then it stays IP. */
+static void kvm_viommu_send_event(struct kvm_viommu *viommu, u32 *ectl,
+				  u32 addr, u32 uaddr, u32 data)
+{
+	u64 address = (u64)uaddr << 32 | addr;
+	bool fault = ectl == &viommu->regs.fectl;
+
+	trace_kvm_viommu_event_irq(fault, address, data, *ectl & VTD_ECTL_IM);
+	if (*ectl & VTD_ECTL_IM)
+		return;
+	kvm_arch_viommu_send_msi(viommu->kvm, address, data);
+	*ectl &= ~VTD_ECTL_IP;
+}
+
+static void kvm_viommu_send_fault_event(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	kvm_viommu_send_event(viommu, &r->fectl, r->feaddr, r->feuaddr,
+			      r->fedata);
+}
+
+static void kvm_viommu_send_inv_event(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	kvm_viommu_send_event(viommu, &r->iectl, r->ieaddr, r->ieuaddr,
+			      r->iedata);
+}
+
+/* A fault condition; an event only if none was pending before. */
+static void kvm_viommu_raise_fault(struct kvm_viommu *viommu, u32 fsts)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	bool pending = r->fsts & VTD_FSTS_PENDING;
+
+	r->fsts |= fsts;
+	if (pending)
+		return;
+	r->fectl |= VTD_ECTL_IP;
+	kvm_viommu_send_fault_event(viommu);
+}
+
+/* PPF mirrors the records' F bits; IP goes with the last pending fault. */
+static void kvm_viommu_fault_status_changed(struct kvm_viommu_regs *r)
+{
+	int i;
+
+	r->fsts &= ~VTD_FSTS_PPF;
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
+		if (r->frcd[i][1] & VTD_FRCD_F)
+			r->fsts |= VTD_FSTS_PPF;
+	if (!(r->fsts & VTD_FSTS_PENDING))
+		r->fectl &= ~VTD_ECTL_IP;
+}
+
+void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
+				  const struct kvm_viommu_ir_fault *record)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	unsigned int fri;
+
+	mutex_lock(&viommu->lock);
+	if (!r->configured)
+		goto out;
+
+	fri = FIELD_GET(VTD_FSTS_FRI, r->fsts);
+	if (r->frcd[fri][1] & VTD_FRCD_F) {
+		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
+		goto out;
+	}
+	r->frcd[fri][0] = FIELD_PREP(VTD_FRCD_IR_INDEX, record->index);
+	r->frcd[fri][1] = VTD_FRCD_F | FIELD_PREP(VTD_FRCD_FR, record->reason) |
+			  FIELD_PREP(VTD_FRCD_SID, record->sid);
+	r->fsts &= ~VTD_FSTS_FRI;
+	r->fsts |= FIELD_PREP(VTD_FSTS_FRI, (fri + 1) % KVM_VIOMMU_NR_FRCD);
+	kvm_viommu_raise_fault(viommu, VTD_FSTS_PPF);
+out:
+	mutex_unlock(&viommu->lock);
+}
+
+void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_raise_fault(viommu, VTD_FSTS_IQE);
+}
+
+/* A wait descriptor with IF: ICS.IWC, and the event if it was clear. */
+void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	lockdep_assert_held(&viommu->lock);
+	if (r->ics & VTD_ICS_IWC)
+		return;
+	r->ics |= VTD_ICS_IWC;
+	r->iectl |= VTD_ECTL_IP;
+	kvm_viommu_send_inv_event(viommu);
+}
+
+static u32 kvm_viommu_gsts(struct kvm_viommu *viommu)
+{
+	u32 ir = READ_ONCE(viommu->ir_flags);
+	u32 gsts = viommu->regs.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
+
+	if (ir & KVM_VIOMMU_IR_ENABLE)
+		gsts |= VTD_GCMD_IRE;
+	if (ir & KVM_VIOMMU_IR_CFIS)
+		gsts |= VTD_GCMD_CFI;
+	return gsts;
+}
+
+/* The commands the advertised capabilities allow. */
+static u32 kvm_viommu_gcmd_allowed(const struct kvm_viommu_regs *r)
+{
+	u32 allowed = VTD_GCMD_TE | VTD_GCMD_SRTP | VTD_GCMD_WBF;
+
+	if (r->ecap & VTD_ECAP_QI)
+		allowed |= VTD_GCMD_QIE;
+	if (r->ecap & VTD_ECAP_IR)
+		allowed |= VTD_GCMD_IRE | VTD_GCMD_SIRTP | VTD_GCMD_CFI;
+	return allowed;
+}
+
+static void kvm_viommu_set_ir_from_gsts(struct kvm_viommu *viommu, u32 gsts)
+{
+	u32 flags = 0;
+
+	if (gsts & VTD_GCMD_IRE)
+		flags |= KVM_VIOMMU_IR_ENABLE;
+	if (gsts & VTD_GCMD_CFI)
+		flags |= KVM_VIOMMU_IR_CFIS;
+	kvm_viommu_ir_set_flags(viommu, flags);
+}
+
+static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u32 old = kvm_viommu_gsts(viommu), gsts;
+	u64 event[2];
+
+	val &= kvm_viommu_gcmd_allowed(r);
+	gsts = (old & ~VTD_GCMD_PERSISTENT) | (val & VTD_GCMD_PERSISTENT);
+
+	if (val & VTD_GCMD_SRTP) {
+		r->rtaddr_active = r->rtaddr;
+		gsts |= VTD_GCMD_SRTP;
+	}
+	if (val & VTD_GCMD_SIRTP) {
+		/* IRTA's writable bits are always a valid table. */
+		kvm_viommu_ir_set_table(viommu, r->irta);
+		gsts |= VTD_GCMD_SIRTP;
+	}
+	/* The queue starts empty at entry 0 each time it is enabled. */
+	if ((gsts & ~old) & VTD_GCMD_QIE)
+		r->iqh = 0;
+	if ((gsts ^ old) & (VTD_GCMD_IRE | VTD_GCMD_CFI))
+		kvm_viommu_set_ir_from_gsts(viommu, gsts);
+	r->gsts = gsts;
+
+	if ((val & VTD_GCMD_SRTP) || ((gsts ^ old) & VTD_GCMD_TE)) {
+		event[0] = kvm_viommu_gsts(viommu);
+		event[1] = r->rtaddr_active;
+		kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_GCMD, 0, event,
+				      ARRAY_SIZE(event));
+	}
+}
+
+static void kvm_viommu_write_ectl(struct kvm_viommu *viommu, u32 *ectl,
+				  u32 val)
+{
+	*ectl = (*ectl & ~VTD_ECTL_IM) | (val & VTD_ECTL_IM);
+	if (*ectl & VTD_ECTL_IP) {
+		if (ectl == &viommu->regs.fectl)
+			kvm_viommu_send_fault_event(viommu);
+		else
+			kvm_viommu_send_inv_event(viommu);
+	}
+}
+
+/* The dwords of the 32-bit registers, or NULL. */
+static u32 *kvm_viommu_reg32(struct kvm_viommu_regs *r, u32 offset)
+{
+	switch (offset) {
+	case VTD_REG_FSTS:	return &r->fsts;
+	case VTD_REG_FECTL:	return &r->fectl;
+	case VTD_REG_FEDATA:	return &r->fedata;
+	case VTD_REG_FEADDR:	return &r->feaddr;
+	case VTD_REG_FEUADDR:	return &r->feuaddr;
+	case VTD_REG_ICS:	return &r->ics;
+	case VTD_REG_IECTL:	return &r->iectl;
+	case VTD_REG_IEDATA:	return &r->iedata;
+	case VTD_REG_IEADDR:	return &r->ieaddr;
+	case VTD_REG_IEUADDR:	return &r->ieuaddr;
+	}
+	return NULL;
+}
+
+/* The 64-bit register that holds @offset, or NULL. */
+static u64 *kvm_viommu_reg64(struct kvm_viommu_regs *r, u32 offset)
+{
+	offset &= ~7;
+	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD_END)
+		return &r->frcd[(offset - VTD_REG_FRCD) / 16][(offset / 8) & 1];
+
+	switch (offset) {
+	case VTD_REG_CAP:	return &r->cap;
+	case VTD_REG_ECAP:	return &r->ecap;
+	case VTD_REG_RTADDR:	return &r->rtaddr;
+	case VTD_REG_CCMD:	return &r->ccmd;
+	case VTD_REG_IQH:	return &r->iqh;
+	case VTD_REG_IQT:	return &r->iqt;
+	case VTD_REG_IQA:	return &r->iqa;
+	case VTD_REG_IRTA:	return &r->irta;
+	case VTD_REG_IVA:	return &r->iva;
+	case VTD_REG_IOTLB:	return &r->iotlb;
+	}
+	return NULL;
+}
+
+static u32 kvm_viommu_read_dword(struct kvm_viommu *viommu, u32 offset)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u32 *reg32;
+	u64 *reg64;
+
+	if (offset == VTD_REG_VER)
+		return VTD_VER_VALUE;
+	if (offset == VTD_REG_GSTS)
+		return kvm_viommu_gsts(viommu);
+	reg32 = kvm_viommu_reg32(r, offset);
+	if (reg32)
+		return *reg32;
+	reg64 = kvm_viommu_reg64(r, offset);
+	if (reg64)
+		return offset & 4 ? upper_32_bits(*reg64) : lower_32_bits(*reg64);
+	/* GCMD is write-only; PMEN is not advertised (no PLMR/PHMR). */
+	return 0;
+}
+
+static void kvm_viommu_write_dword32(struct kvm_viommu *viommu, u32 offset,
+				     u32 val)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	switch (offset) {
+	case VTD_REG_GCMD:
+		kvm_viommu_write_gcmd(viommu, val);
+		break;
+	case VTD_REG_FSTS:
+		r->fsts &= ~(val & VTD_FSTS_RW1C);
+		kvm_viommu_fault_status_changed(r);
+		break;
+	case VTD_REG_FECTL:
+		kvm_viommu_write_ectl(viommu, &r->fectl, val);
+		break;
+	case VTD_REG_ICS:
+		r->ics &= ~(val & VTD_ICS_IWC);
+		if (!(r->ics & VTD_ICS_IWC))
+			r->iectl &= ~VTD_ECTL_IP;
+		break;
+	case VTD_REG_IECTL:
+		kvm_viommu_write_ectl(viommu, &r->iectl, val);
+		break;
+	case VTD_REG_FEDATA:
+	case VTD_REG_IEDATA:
+		*kvm_viommu_reg32(r, offset) = val & VTD_EDATA_MASK;
+		break;
+	case VTD_REG_FEADDR:
+	case VTD_REG_IEADDR:
+		*kvm_viommu_reg32(r, offset) = val & VTD_EADDR_MASK;
+		break;
+	case VTD_REG_FEUADDR:
+	case VTD_REG_IEUADDR:
+		if (r->ecap & VTD_ECAP_EIM)
+			*kvm_viommu_reg32(r, offset) = val;
+		break;
+	}
+}
+
+/* The bits of each 64-bit register that software can write. */
+static u64 kvm_viommu_reg64_writable(u32 offset)
+{
+	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD_END)
+		return 0;	/* F is write-1-to-clear, handled apart */
+
+	switch (offset) {
+	case VTD_REG_RTADDR:	return VTD_RTADDR_MASK;
+	case VTD_REG_CCMD:	return VTD_CCMD_RW;
+	case VTD_REG_IQT:	return VTD_IQT_MASK;
+	case VTD_REG_IQA:	return VTD_IQA_MASK;
+	case VTD_REG_IRTA:	return VTD_IRTA_MASK;
+	case VTD_REG_IVA:	return VTD_IVA_MASK;
+	case VTD_REG_IOTLB:	return VTD_IOTLB_RW;
+	}
+	return 0;
+}
+
+static void kvm_viommu_write_dword64(struct kvm_viommu *viommu, u32 offset,
+				     u32 val, u64 *reg)
+{
+	u32 base = offset & ~7, shift = (offset & 4) * 8;
+	u64 mask = kvm_viommu_reg64_writable(base) & (0xffffffffULL << shift);
+
+	*reg = (*reg & ~mask) | (((u64)val << shift) & mask);
+
+	if (base >= VTD_REG_FRCD && base < VTD_REG_FRCD_END && (base & 8) &&
+	    shift && (val & upper_32_bits(VTD_FRCD_F))) {
+		*reg &= ~VTD_FRCD_F;
+		kvm_viommu_fault_status_changed(&viommu->regs);
+	} else if (base == VTD_REG_IQT && !shift) {
+		kvm_viommu_qi_run(viommu);
+	} else if (base == VTD_REG_CCMD && shift && (*reg & VTD_CCMD_ICC)) {
+		kvm_viommu_ccmd_invalidate(viommu);
+	} else if (base == VTD_REG_IOTLB && shift && (*reg & VTD_IOTLB_IVT)) {
+		kvm_viommu_iotlb_reg_invalidate(viommu);
+	}
+}
+
+static void kvm_viommu_write_dword(struct kvm_viommu *viommu, u32 offset,
+				   u32 val)
+{
+	u64 *reg64 = kvm_viommu_reg64(&viommu->regs, offset);
+
+	if (reg64)
+		kvm_viommu_write_dword64(viommu, offset, val, reg64);
+	else
+		kvm_viommu_write_dword32(viommu, offset, val);
+}
+
+static bool kvm_viommu_access_ok(u32 offset, int len)
+{
+	return (len == 4 || len == 8) && !(offset & (len - 1));
+}
+
+static int kvm_viommu_mmio_read(struct kvm_vcpu *vcpu,
+				struct kvm_io_device *dev, gpa_t addr, int len,
+				void *val)
+{
+	struct kvm_viommu *viommu = to_viommu(dev);
+	u32 offset = addr - viommu->regs.base;
+	u64 data = 0;
+
+	memset(val, 0, len);
+	if (!kvm_viommu_access_ok(offset, len))
+		return 0;
+
+	mutex_lock(&viommu->lock);
+	data = kvm_viommu_read_dword(viommu, offset);
+	if (len == 8)
+		data |= (u64)kvm_viommu_read_dword(viommu, offset + 4) << 32;
+	mutex_unlock(&viommu->lock);
+
+	memcpy(val, &data, len);
+	return 0;
+}
+
+static int kvm_viommu_mmio_write(struct kvm_vcpu *vcpu,
+				 struct kvm_io_device *dev, gpa_t addr, int len,
+				 const void *val)
+{
+	struct kvm_viommu *viommu = to_viommu(dev);
+	u32 offset = addr - viommu->regs.base;
+	u64 data = 0;
+
+	if (!kvm_viommu_access_ok(offset, len))
+		return 0;
+	memcpy(&data, val, len);
+
+	mutex_lock(&viommu->lock);
+	kvm_viommu_write_dword(viommu, offset, lower_32_bits(data));
+	if (len == 8)
+		kvm_viommu_write_dword(viommu, offset + 4, upper_32_bits(data));
+	mutex_unlock(&viommu->lock);
+	return 0;
+}
+
+static const struct kvm_io_device_ops kvm_viommu_mmio_ops = {
+	.read = kvm_viommu_mmio_read,
+	.write = kvm_viommu_mmio_write,
+};
+
+static void kvm_viommu_regs_reset(struct kvm_viommu_regs *r)
+{
+	r->fectl = VTD_ECTL_IM;
+	r->iectl = VTD_ECTL_IM;
+}
+
+/*
+ * Puts the register page on the VM's MMIO bus.  It stays there until the
+ * VM goes: KVM destroys its buses, and the device in them, before it
+ * destroys the VM's devices, so .destroy has nothing to unregister.
+ */
+int kvm_viommu_regs_configure(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_regs_config *config)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u64 cap = config->cap, ecap = config->ecap;
+	struct kvm *kvm = viommu->kvm;
+	int ret;
+
+	lockdep_assert_held(&viommu->lock);
+	if (r->configured)
+		return -EBUSY;
+	if (!PAGE_ALIGNED(config->base) || config->base >> 52 ||
+	    !vtd_caps_complete(&cap, &ecap))
+		return -EINVAL;
+
+	r->base = config->base;
+	r->cap = cap;
+	r->ecap = ecap;
+	kvm_viommu_regs_reset(r);
+	kvm_iodevice_init(&r->dev, &kvm_viommu_mmio_ops);
+
+	/*
+	 * Registering waits for kvm->srcu readers while viommu->lock is
+	 * held.  That cannot deadlock: the only reader that takes the lock
+	 * is this device's MMIO handler, and the device is not on the bus.
+	 */
+	mutex_lock(&kvm->slots_lock);
+	ret = kvm_io_bus_register_dev(kvm, KVM_MMIO_BUS, r->base,
+				      KVM_VIOMMU_REG_SIZE, &r->dev);
+	mutex_unlock(&kvm->slots_lock);
+	if (ret)
+		return ret;
+
+	r->configured = true;
+	return 0;
+}
+
+void kvm_viommu_regs_get_config(struct kvm_viommu *viommu,
+				struct kvm_viommu_regs_config *config)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	lockdep_assert_held(&viommu->lock);
+	if (!r->configured)
+		return;
+	config->base = r->base;
+	config->cap = r->cap;
+	config->ecap = r->ecap;
+}
+
+void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
+			       struct kvm_viommu_regs_state *s)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	lockdep_assert_held(&viommu->lock);
+	s->version = KVM_VIOMMU_REGS_STATE_VERSION;
+	s->gsts = kvm_viommu_gsts(viommu);
+	s->fsts = r->fsts;
+	s->fectl = r->fectl;
+	s->fedata = r->fedata;
+	s->feaddr = r->feaddr;
+	s->feuaddr = r->feuaddr;
+	s->ics = r->ics;
+	s->iectl = r->iectl;
+	s->iedata = r->iedata;
+	s->ieaddr = r->ieaddr;
+	s->ieuaddr = r->ieuaddr;
+	s->rtaddr = r->rtaddr;
+	s->rtaddr_active = r->rtaddr_active;
+	s->ccmd = r->ccmd;
+	s->iqh = r->iqh;
+	s->iqt = r->iqt;
+	s->iqa = r->iqa;
+	s->irta = r->irta;
+	s->irta_active = READ_ONCE(viommu->irta);
+	s->iva = r->iva;
+	s->iotlb = r->iotlb;
+	memcpy(s->frcd, r->frcd, sizeof(s->frcd));
+}
+
+/* What a guest could have put in the registers, and nothing else. */
+static bool kvm_viommu_state_valid(const struct kvm_viommu_regs *r,
+				   const struct kvm_viommu_regs_state *s)
+{
+	u32 allowed = kvm_viommu_gcmd_allowed(r);
+	int i;
+
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
+		if ((s->frcd[i][0] & GENMASK_ULL(11, 0)) ||
+		    (s->frcd[i][1] & ~(VTD_FRCD_F | VTD_FRCD_FR | VTD_FRCD_SID)))
+			return false;
+
+	return !(s->gsts & ~(VTD_GSTS_VALID & allowed)) &&
+	       !(s->fsts & ~(VTD_FSTS_RW1C | VTD_FSTS_PPF | VTD_FSTS_FRI)) &&
+	       FIELD_GET(VTD_FSTS_FRI, s->fsts) < KVM_VIOMMU_NR_FRCD &&
+	       !((s->fectl | s->iectl) & ~(VTD_ECTL_IM | VTD_ECTL_IP)) &&
+	       !((s->fedata | s->iedata) & ~VTD_EDATA_MASK) &&
+	       !((s->feaddr | s->ieaddr) & ~VTD_EADDR_MASK) &&
+	       !(s->ics & ~VTD_ICS_IWC) &&
+	       !((s->rtaddr | s->rtaddr_active) & ~VTD_RTADDR_MASK) &&
+	       !(s->ccmd & ~(VTD_CCMD_RW | VTD_CCMD_CAIG)) &&
+	       !((s->iqh | s->iqt) & ~VTD_IQT_MASK) &&
+	       !(s->iqa & ~VTD_IQA_MASK) &&
+	       !((s->irta | s->irta_active) & ~VTD_IRTA_MASK) &&
+	       !(s->iva & ~VTD_IVA_MASK) &&
+	       !(s->iotlb & ~(VTD_IOTLB_RW | VTD_IOTLB_IAIG));
+}
+
+/*
+ * Restores a saved register file.  Events are not state: a VMM saves once
+ * it has finished them, and this acknowledges any left.  Register
+ * invalidations in flight complete, and the queue resumes.
+ */
+int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
+			      const struct kvm_viommu_regs_state *s)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	int ret;
+
+	lockdep_assert_held(&viommu->lock);
+	if (!r->configured)
+		return -ENXIO;
+	if (s->version != KVM_VIOMMU_REGS_STATE_VERSION ||
+	    !kvm_viommu_state_valid(r, s))
+		return -EINVAL;
+
+	ret = kvm_viommu_ir_set_table(viommu, s->irta_active);
+	if (ret)
+		return ret;
+	kvm_viommu_set_ir_from_gsts(viommu, s->gsts);
+
+	r->gsts = s->gsts;
+	r->fsts = s->fsts;
+	r->fectl = s->fectl;
+	r->fedata = s->fedata;
+	r->feaddr = s->feaddr;
+	r->feuaddr = s->feuaddr;
+	r->ics = s->ics;
+	r->iectl = s->iectl;
+	r->iedata = s->iedata;
+	r->ieaddr = s->ieaddr;
+	r->ieuaddr = s->ieuaddr;
+	r->rtaddr = s->rtaddr;
+	r->rtaddr_active = s->rtaddr_active;
+	r->ccmd = s->ccmd;
+	r->iqh = s->iqh;
+	r->iqt = s->iqt;
+	r->iqa = s->iqa;
+	r->irta = s->irta;
+	r->iva = s->iva;
+	r->iotlb = s->iotlb;
+	memcpy(r->frcd, s->frcd, sizeof(r->frcd));
+	kvm_viommu_fault_status_changed(r);
+
+	kvm_viommu_events_ack_all(&viommu->events);
+	kvm_viommu_reg_invalidations_acked(viommu);
+	kvm_viommu_qi_run(viommu);
+	return 0;
+}
