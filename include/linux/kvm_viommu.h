@@ -51,7 +51,7 @@ static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
 
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
-void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool level_dropped);
+void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan);
 /* The unit's own event interrupts, which are never remapped. */
 void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data);
 

@@ -280,10 +280,8 @@ void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic)
 /*
  * After an IEC, an asserted level-triggered pin that faulted may translate
  * now; the guest cannot raise its line again, so deliver it again.
- * Returns whether any level-triggered RTE is remapped: their EOI scan
- * depends on the IRTEs.
  */
-static bool kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
+static void kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
 {
 	unsigned long level = 0, retry;
 	union kvm_ioapic_redirect_entry *e;
@@ -301,14 +299,13 @@ static bool kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
 
 	if (retry)
 		kvm_ioapic_remap_defer(ioapic, retry, &ioapic->remap.service_pins);
-	return level;
 }
 
-void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool level_dropped)
+void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan)
 {
 	if (ioapic_in_kernel(kvm))
-		level_dropped |= kvm_ioapic_remap_invalidated(kvm->arch.vioapic);
+		kvm_ioapic_remap_invalidated(kvm->arch.vioapic);
 
-	if (level_dropped)
+	if (rescan)
 		kvm_make_scan_ioapic_request(kvm);
 }

@@ -38,6 +38,13 @@
 #define   KVM_DEV_VIOMMU_EVENT_POP	1	/* get: struct kvm_viommu_event */
 #define   KVM_DEV_VIOMMU_EVENT_ACK	2	/* set: struct kvm_viommu_event_ack */
 
+/*
+ * Info flags.  MSI_DEVID: KVM_SIGNAL_MSI and MSI routes take the requester
+ * ID (KVM_MSI_VALID_DEVID) for source-id verification, although
+ * KVM_CAP_MSI_DEVID, which means the ID is required, stays 0 on x86.
+ */
+#define KVM_VIOMMU_INFO_MSI_DEVID	(1U << 0)
+
 struct kvm_viommu_info {
 	__u32 abi_version;
 	__u32 flags;

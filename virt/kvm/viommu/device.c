@@ -74,6 +74,7 @@ static int kvm_viommu_get_info(void __user *uaddr)
 {
 	struct kvm_viommu_info info = {
 		.abi_version = KVM_VIOMMU_ABI_VERSION,
+		.flags = KVM_VIOMMU_INFO_MSI_DEVID,
 	};
 
 	if (copy_to_user(uaddr, &info, sizeof(info)))
@@ -574,6 +575,14 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 static void kvm_viommu_destroy(struct kvm_device *dev)
 {
 	struct kvm_viommu *viommu = dev->private;
+	struct kvm *kvm = dev->kvm;
+
+	/*
+	 * A VM being destroyed has removed its debugfs directory already;
+	 * a live one is here because KVM_CREATE_DEVICE failed after .create.
+	 */
+	if (refcount_read(&kvm->users_count) && !IS_ERR_OR_NULL(kvm->debugfs_dentry))
+		debugfs_lookup_and_remove("viommu_stats", kvm->debugfs_dentry);
 
 	spin_lock(&kvm_viommu_table_lock);
 	hash_del_rcu(&viommu->link);

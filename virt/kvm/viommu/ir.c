@@ -23,6 +23,8 @@
 
 struct kvm_viommu_irte {
 	struct vtd_irte irte;
+	/* An EOI scan used it: dropping it makes the scan stale. */
+	bool scanned;
 	struct rcu_head rcu;
 };
 
@@ -55,22 +57,22 @@ void kvm_viommu_ir_init(struct kvm_viommu *viommu)
 	xa_init(&viommu->irtes);
 }
 
-/* Returns whether a level-triggered entry was dropped. */
+/* Returns whether an entry that an EOI scan used was dropped. */
 static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
 {
 	struct kvm_viommu_irte *entry;
-	bool level = false;
+	bool scanned = false;
 	unsigned long index;
 
 	lockdep_assert_held(&viommu->ir_cache_lock);
 
 	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
-		level |= entry->irte.lo & VTD_IRTE_TM_LEVEL;
+		scanned |= READ_ONCE(entry->scanned);
 		xa_erase(&viommu->irtes, index);
 		kfree_rcu(entry, rcu);
 	}
-	return level;
+	return scanned;
 }
 
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
@@ -86,14 +88,19 @@ void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta)
 {
+	bool rescan;
+
 	if (!vtd_irta_valid(irta))
 		return -EINVAL;
 
 	/* Entries cached from the old table must not outlive it. */
 	mutex_lock(&viommu->ir_cache_lock);
 	WRITE_ONCE(viommu->irta, irta);
-	kvm_viommu_ir_flush_range(viommu, 0, ULONG_MAX);
+	rescan = kvm_viommu_ir_flush_range(viommu, 0, ULONG_MAX);
 	mutex_unlock(&viommu->ir_cache_lock);
+
+	if (rescan)
+		kvm_arch_viommu_ir_invalidated(viommu->kvm, true);
 	return 0;
 }
 
@@ -151,7 +158,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 {
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
-	bool level_dropped;
+	bool rescan;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
 	    iec->mask > KVM_VIOMMU_IEC_MAX_MASK)
@@ -166,17 +173,18 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	this_cpu_inc(viommu->counters->invalidations);
 
 	mutex_lock(&viommu->ir_cache_lock);
-	level_dropped = kvm_viommu_ir_flush_range(viommu, first, last);
+	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
 	mutex_unlock(&viommu->ir_cache_lock);
 
 	/*
-	 * The EOI scan translated level-triggered interrupts: it is redone
-	 * if one of their entries went, or if it skipped an entry that
-	 * faulted and may be valid now.  Kicking every vCPU for an edge
-	 * retarget would cost more than the retarget.
+	 * The EOI scan is redone if an entry it used went, whatever its
+	 * trigger mode (the guest may have rewritten an edge entry as
+	 * level), or if it skipped an entry that faulted and may be valid
+	 * now.  Kicking every vCPU for each MSI retarget would cost more
+	 * than the retarget.
 	 */
-	level_dropped |= xchg(&viommu->ir_scan_stale, false);
-	kvm_arch_viommu_ir_invalidated(viommu->kvm, level_dropped);
+	rescan |= xchg(&viommu->ir_scan_stale, false);
+	kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
 	return 0;
 }
 
@@ -218,7 +226,7 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 
 /* Reads the IRTE at @index from guest memory and caches it if valid. */
 static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
-			     struct vtd_irte *irte)
+			     bool scanned, struct vtd_irte *irte)
 {
 	struct kvm_viommu_irte *entry;
 	struct kvm *kvm = viommu->kvm;
@@ -232,6 +240,8 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 	/* Another fill may have won the race for this entry. */
 	entry = xa_load(&viommu->irtes, index);
 	if (entry) {
+		if (scanned)
+			WRITE_ONCE(entry->scanned, true);
 		*irte = entry->irte;
 		goto out;
 	}
@@ -261,6 +271,7 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 	entry = kmalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
 	if (entry) {
 		entry->irte = *irte;
+		entry->scanned = scanned;
 		if (xa_err(xa_store(&viommu->irtes, index, entry,
 				    GFP_KERNEL_ACCOUNT)))
 			kfree(entry);
@@ -288,6 +299,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	rcu_read_lock();
 	entry = xa_load(&viommu->irtes, req->index);
 	if (entry) {
+		if (!kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->scanned))
+			WRITE_ONCE(entry->scanned, true);
 		*irte = entry->irte;
 		hit = true;
 	}
@@ -297,7 +310,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 		if (!kvm_viommu_ir_may_sleep(ctx))
 			return -EWOULDBLOCK;
 
-		reason = kvm_viommu_ir_fill(viommu, req->index, irte);
+		reason = kvm_viommu_ir_fill(viommu, req->index,
+					    !kvm_viommu_ir_is_request(ctx), irte);
 		/* Only an entry that was read can have FPD set. */
 		if (reason)
 			return kvm_viommu_ir_fault(viommu, req, ctx, reason,

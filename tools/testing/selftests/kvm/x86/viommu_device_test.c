@@ -86,7 +86,8 @@ static void assert_ctrl_info(int fd)
 	TEST_ASSERT(info.abi_version == KVM_VIOMMU_ABI_VERSION,
 		    "CTRL_INFO abi_version %u, expected %u",
 		    info.abi_version, KVM_VIOMMU_ABI_VERSION);
-	TEST_ASSERT(info.flags == 0, "CTRL_INFO flags 0x%x, expected 0", info.flags);
+	TEST_ASSERT(info.flags == KVM_VIOMMU_INFO_MSI_DEVID, "CTRL_INFO flags 0x%x, expected 0x%x",
+		    info.flags, KVM_VIOMMU_INFO_MSI_DEVID);
 	for (i = 0; i < (int)ARRAY_SIZE(info.reserved); i++)
 		TEST_ASSERT(!info.reserved[i], "CTRL_INFO reserved[%d] = 0x%llx",
 			    i, (unsigned long long)info.reserved[i]);
