@@ -96,10 +96,12 @@ struct kvm_viommu_events {
  * Per-VM state of the emulated VT-d unit; one per VM.
  *
  * Lifetime: freed only by the device's .destroy, once KVM has stopped every
- * source of interrupts for the VM (irqfds are shut down when the VM's file
- * is released, and nothing else delivers without a vCPU or the VM's file).
- * The fast paths therefore use the pointer that kvm_viommu_find() returns
- * without taking a reference.
+ * source of interrupts for the VM: irqfds are shut down when the VM's file
+ * is released, the I/O APIC's remap work is cancelled by
+ * kvm_arch_destroy_vm(), which runs before kvm_destroy_devices(), and
+ * nothing else delivers without a vCPU or the VM's file.  The fast paths
+ * therefore use the pointer that kvm_viommu_find() returns without taking
+ * a reference.
  */
 struct kvm_viommu {
 	struct kvm *kvm;
@@ -123,9 +125,15 @@ struct kvm_viommu {
 	u64 irta;
 	/* IRTE index -> struct kvm_viommu_irte, valid entries only. */
 	struct xarray irtes;
-	/* The EOI scan met an entry that faulted; see the IEC. */
+	/*
+	 * The EOI scan met an entry that faulted; see the IEC.  Set from
+	 * any context with WRITE_ONCE(), taken with xchg(): no lock.
+	 */
 	bool ir_scan_stale;
-	/* The in-kernel I/O APIC's requester ID, KVM_VIOMMU_IOAPIC_RID_*. */
+	/*
+	 * The in-kernel I/O APIC's requester ID, KVM_VIOMMU_IOAPIC_RID_*:
+	 * one word, written under lock, read with READ_ONCE() anywhere.
+	 */
 	u32 ioapic_rid;
 
 	struct kvm_viommu_faults faults;
