@@ -130,7 +130,8 @@ struct kvm_viommu_stats {
 	__u64 misses;		/* translations that read the IRTE */
 	__u64 faults;		/* faults, recorded or suppressed by FPD */
 	__u64 invalidations;	/* IEC requests */
-	__u64 reserved[4];
+	__u64 atomic_hits;	/* hits where KVM cannot sleep */
+	__u64 reserved[3];
 };
 
 /*

@@ -67,6 +67,7 @@ static void kvm_viommu_read_counters(struct kvm_viommu *viommu,
 		sum->misses += c->misses;
 		sum->faults += c->faults;
 		sum->invalidations += c->invalidations;
+		sum->atomic_hits += c->atomic_hits;
 	}
 }
 
@@ -92,6 +93,7 @@ static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void __user *uaddr)
 	stats.misses = sum.misses;
 	stats.faults = sum.faults;
 	stats.invalidations = sum.invalidations;
+	stats.atomic_hits = sum.atomic_hits;
 
 	if (copy_to_user(uaddr, &stats, sizeof(stats)))
 		return -EFAULT;
@@ -515,8 +517,9 @@ static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
 	struct kvm_viommu_counters sum;
 
 	kvm_viommu_read_counters(viommu, &sum);
-	seq_printf(m, "hits %llu\nmisses %llu\nfaults %llu\ninvalidations %llu\n",
-		   sum.hits, sum.misses, sum.faults, sum.invalidations);
+	seq_printf(m, "hits %llu\nmisses %llu\nfaults %llu\ninvalidations %llu\natomic_hits %llu\n",
+		   sum.hits, sum.misses, sum.faults, sum.invalidations,
+		   sum.atomic_hits);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);

@@ -329,6 +329,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			this_cpu_inc(viommu->counters->hits);
 		else
 			this_cpu_inc(viommu->counters->misses);
+		if (hit && ctx == KVM_VIOMMU_IR_ATOMIC)
+			this_cpu_inc(viommu->counters->atomic_hits);
 	}
 	trace_kvm_viommu_translate(req->index, req->sid, req->has_sid,
 				   vtd_irte_vector(irte),

@@ -27,6 +27,7 @@ struct kvm_viommu_counters {
 	u64 misses;
 	u64 faults;
 	u64 invalidations;
+	u64 atomic_hits;
 };
 
 /* Interrupt-remapping faults, for a VMM that owns the fault registers. */
