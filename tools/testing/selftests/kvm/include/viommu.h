@@ -226,6 +226,14 @@ struct viommu_guest {
  */
 struct viommu_guest *viommu_guest_create(int nr_vcpus, unsigned int flags,
 					 bool with_dev);
+/*
+ * Guest code of a test's own: each vCPU calls @fn with its index once its
+ * APIC is enabled and it takes interrupts, after the GUEST_SYNC that
+ * viommu_guest_start() waits for, and idles as usual if @fn returns.  Set
+ * between viommu_guest_create() and viommu_guest_start(); NULL idles.
+ */
+typedef void (*viommu_guest_code_t)(uint64_t idx);
+void viommu_guest_set_code(struct viommu_guest *g, viommu_guest_code_t fn);
 /* Starts a thread per vCPU; returns once every guest has its APIC enabled. */
 void viommu_guest_start(struct viommu_guest *g);
 /* Kicks every vCPU out of KVM_RUN and joins its thread. */

@@ -216,6 +216,7 @@ static uint32_t viommu_counts[VIOMMU_MAX_VCPUS][256];
 static uint8_t viommu_tmr[VIOMMU_MAX_VCPUS][256];
 /* Set by the host before the vCPUs first run. */
 static unsigned int viommu_guest_flags;
+static viommu_guest_code_t viommu_guest_code;
 
 #define APIC_LDR		0xd0
 #define APIC_DFR		0xe0
@@ -278,6 +279,8 @@ static void viommu_guest_main(uint64_t idx)
 	GUEST_SYNC(idx);
 
 	asm volatile("sti" ::: "memory");
+	if (viommu_guest_code)
+		viommu_guest_code(idx);
 	if (viommu_guest_flags & VIOMMU_GUEST_SPIN) {
 		for (;;)
 			asm volatile("pause" ::: "memory");
@@ -454,6 +457,13 @@ struct viommu_guest *viommu_guest_create(int nr_vcpus, unsigned int flags,
 	if (with_dev)
 		g->dev = viommu_create_or_die(g->vm);
 	return g;
+}
+
+void viommu_guest_set_code(struct viommu_guest *g, viommu_guest_code_t fn)
+{
+	TEST_ASSERT(!g->running, "guest code set while the vCPUs run");
+	viommu_guest_code = fn;
+	sync_global_to_guest(g->vm, viommu_guest_code);
 }
 
 void viommu_guest_start(struct viommu_guest *g)
