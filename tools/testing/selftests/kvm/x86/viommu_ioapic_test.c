@@ -4,10 +4,11 @@
  * KVM_DEV_TYPE_INTEL_VIOMMU device.
  *
  * Full irqchip (KVM_CREATE_IRQCHIP): the host programs the in-kernel I/O
- * APIC's redirection entries in remappable format (KVM_SET_IRQCHIP), writes
- * the IRTEs they name into guest memory and drives the pins with
- * KVM_IRQ_LINE.  Split irqchip: the test plays the VMM's I/O APIC, whose
- * pins are remappable MSI routes carrying its requester ID.
+ * APIC's redirection entries in remappable format (KVM_SET_IRQCHIP), or the
+ * guest does, through IOREGSEL/IOWIN, as Linux's intel irq_remapping does;
+ * the host writes the IRTEs they name into guest memory and drives the pins
+ * with KVM_IRQ_LINE.  Split irqchip: the test plays the VMM's I/O APIC,
+ * whose pins are remappable MSI routes carrying its requester ID.
  *
  * The guests count every interrupt per vCPU and vector and EOI it; the
  * checks assert the IRTE's vector on the IRTE's vCPUs only, Remote IRR and
@@ -25,6 +26,7 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "apic.h"
 #include "viommu.h"
 
 #define CASE_TIMEOUT_S		60
@@ -36,44 +38,69 @@
 #define IOAPIC_SID		0xff00
 #define OTHER_SID		0x0123
 
-/* IRTA: 256 entries at VIOMMU_IRT_GPA (S = 7). */
+/* IRTA: 256 or 64K entries at VIOMMU_IRT_GPA (S = 7, 15). */
 #define IRTA_SIZE_256		7
+#define IRTA_SIZE_64K		15
+/* Guest memory that no memslot covers. */
+#define NO_MEMSLOT_GPA		0x20000000ULL
 
 #define RTE_LEVEL		BIT_ULL(15)
 #define RTE_MASKED		BIT_ULL(16)
 #define RTE_REMOTE_IRR		BIT_ULL(14)
 #define RTE_REMAPPABLE		BIT_ULL(48)
 
+struct gcmd;
+
 struct itest {
 	struct viommu_guest *g;
 	int dev;
 	int nr;
+	/* Guest-programmed I/O APIC: host views of the guest's globals. */
+	struct gcmd *cmd;
+	uint32_t *linux_count;
 };
 
 /* ---- setup ------------------------------------------------------------------ */
 
-static void it_setup(struct itest *t, int nr_vcpus, unsigned int flags)
+/* The IRTA of a table of 2^(@s + 1) entries at VIOMMU_IRT_GPA. */
+static uint64_t it_irta(struct itest *t, uint64_t base, uint8_t s)
+{
+	return base | (viommu_guest_x2apic(t->g) ? KVM_VIOMMU_IRTA_EIME : 0) | s;
+}
+
+/* The guest, the device and its table, IR on; the vCPUs not started. */
+static void it_create(struct itest *t, int nr_vcpus, unsigned int flags,
+		      uint8_t irta_s)
 {
 	struct kvm_viommu_ir_ioapic ioapic = {
 		.flags = KVM_VIOMMU_IOAPIC_SID_VALID,
 		.sid = IOAPIC_SID,
 	};
-	uint64_t irta = VIOMMU_IRT_GPA | IRTA_SIZE_256;
 
 	if (nr_vcpus > kvm_check_cap(KVM_CAP_MAX_VCPUS))
 		viommu_case_skip("%d vCPUs: KVM_CAP_MAX_VCPUS is %d", nr_vcpus,
 				 kvm_check_cap(KVM_CAP_MAX_VCPUS));
 
+	memset(t, 0, sizeof(*t));
 	t->g = viommu_guest_create(nr_vcpus, flags, true);
 	t->dev = t->g->dev;
 	t->nr = nr_vcpus;
-	if (viommu_guest_x2apic(t->g))
-		irta |= KVM_VIOMMU_IRTA_EIME;
-	viommu_set_irta(t->dev, irta);
+	viommu_set_irta(t->dev, it_irta(t, VIOMMU_IRT_GPA, irta_s));
 	VIOMMU_ASSERT_RET(viommu_set_attr(t->dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic), 0);
 	viommu_set_ir_status(t->dev, KVM_VIOMMU_IR_ENABLE);
+}
+
+static void it_setup_table(struct itest *t, int nr_vcpus, unsigned int flags,
+			   uint8_t irta_s)
+{
+	it_create(t, nr_vcpus, flags, irta_s);
 	viommu_guest_start(t->g);
+}
+
+static void it_setup(struct itest *t, int nr_vcpus, unsigned int flags)
+{
+	it_setup_table(t, nr_vcpus, flags, IRTA_SIZE_256);
 }
 
 static void it_teardown(struct itest *t)
@@ -380,6 +407,428 @@ static void test_masked(void)
 	it_teardown(&t);
 }
 
+/* ---- the guest programs its own I/O APIC ------------------------------------- */
+
+/*
+ * vCPU 0 runs the host's commands (struct gcmd) against the I/O APIC's MMIO
+ * window, as Linux's io_apic.c does: IOREGSEL, then IOWIN, under a lock and
+ * with interrupts off.  IRTE DOORBELL_IDX wakes it from HLT for each.
+ */
+#define IOAPIC_GPA		0xfec00000ULL
+#define IOAPIC_IOREGSEL		0x00
+#define IOAPIC_IOWIN		0x10
+#define IOAPIC_RTE_LO(pin)	(0x10 + 2 * (pin))
+#define IOAPIC_RTE_HI(pin)	(0x11 + 2 * (pin))
+
+#define DOORBELL_IDX		200
+#define DOORBELL_VEC		0xee
+/* The IRTE vector of test_guest_level_linux(), with a handler of its own. */
+#define LINUX_LEVEL_VEC		0x51
+
+enum gop {
+	GOP_WRITE_RTE = 1,	/* ioapic_write_entry(): high word, then low */
+	GOP_READ_RTE,		/* ioapic_read_entry(): low word, then high */
+	GOP_MASK,		/* mask_ioapic_irq(): the low word, masked */
+	GOP_UNMASK,		/* unmask_ioapic_irq(): the low word, unmasked */
+};
+
+struct gcmd {
+	uint32_t seq;		/* the host's last command */
+	uint32_t done;		/* the last one the guest carried out */
+	uint32_t op;
+	uint32_t pin;
+	uint64_t rte;		/* GOP_WRITE_RTE: in; GOP_READ_RTE: out */
+};
+
+static struct gcmd gcmd;
+static uint32_t gioapic_lock;
+static bool gx2apic;
+/* Per APIC ID: LINUX_LEVEL_VEC interrupts taken. */
+static uint32_t glinux_count[VIOMMU_MAX_VCPUS];
+
+static void gioapic_lock_acquire(void)
+{
+	while (__atomic_exchange_n(&gioapic_lock, 1, __ATOMIC_ACQUIRE))
+		asm volatile("pause" ::: "memory");
+}
+
+static void gioapic_lock_release(void)
+{
+	__atomic_store_n(&gioapic_lock, 0, __ATOMIC_RELEASE);
+}
+
+#define GIOAPIC_REG(off)	(*(uint32_t *)(IOAPIC_GPA + (off)))
+
+static uint32_t gioapic_read(uint32_t reg)
+{
+	WRITE_ONCE(GIOAPIC_REG(IOAPIC_IOREGSEL), reg);
+	return READ_ONCE(GIOAPIC_REG(IOAPIC_IOWIN));
+}
+
+static void gioapic_write(uint32_t reg, uint32_t val)
+{
+	WRITE_ONCE(GIOAPIC_REG(IOAPIC_IOREGSEL), reg);
+	WRITE_ONCE(GIOAPIC_REG(IOAPIC_IOWIN), val);
+}
+
+static uint64_t gioapic_read_rte(uint32_t pin)
+{
+	uint64_t lo = gioapic_read(IOAPIC_RTE_LO(pin));
+
+	return lo | (uint64_t)gioapic_read(IOAPIC_RTE_HI(pin)) << 32;
+}
+
+static void gioapic_write_rte(uint32_t pin, uint64_t rte)
+{
+	gioapic_write(IOAPIC_RTE_HI(pin), rte >> 32);
+	gioapic_write(IOAPIC_RTE_LO(pin), (uint32_t)rte);
+}
+
+static void guest_ioapic_code(uint64_t idx)
+{
+	struct gcmd *c = &gcmd;
+	uint32_t seq, pin, lo;
+
+	if (idx)
+		return;
+	for (;;) {
+		asm volatile("cli" ::: "memory");
+		seq = READ_ONCE(c->seq);
+		if (seq == READ_ONCE(c->done)) {
+			/* The doorbell, if it came meanwhile, ends the HLT. */
+			asm volatile("sti; hlt" ::: "memory");
+			continue;
+		}
+		pin = READ_ONCE(c->pin);
+		gioapic_lock_acquire();
+		switch (READ_ONCE(c->op)) {
+		case GOP_WRITE_RTE:
+			gioapic_write_rte(pin, READ_ONCE(c->rte));
+			break;
+		case GOP_READ_RTE:
+			WRITE_ONCE(c->rte, gioapic_read_rte(pin));
+			break;
+		case GOP_MASK:
+		case GOP_UNMASK:
+			lo = gioapic_read(IOAPIC_RTE_LO(pin));
+			if (READ_ONCE(c->op) == GOP_MASK)
+				lo |= RTE_MASKED;
+			else
+				lo &= ~RTE_MASKED;
+			gioapic_write(IOAPIC_RTE_LO(pin), lo);
+			break;
+		default:
+			GUEST_ASSERT_2(0, seq, READ_ONCE(c->op));
+		}
+		gioapic_lock_release();
+		WRITE_ONCE(c->done, seq);
+		asm volatile("sti" ::: "memory");
+	}
+}
+
+/*
+ * Linux's level-triggered interrupt with remapping (ioapic_ir_ack_level()):
+ * the local APIC EOI, then, the IRTE being edge, the I/O APIC's own EOI by
+ * pin: without an EOI register (KVM's is version 0x11), __eoi_ioapic_pin()
+ * rewrites the RTE masked and edge, then as it was.
+ */
+static void guest_linux_level_handler(struct ex_regs *regs)
+{
+	uint32_t id = gx2apic ? x2apic_read_reg(APIC_ID) : xapic_read_reg(APIC_ID) >> 24;
+	uint64_t rte;
+
+	GUEST_ASSERT_2(id < VIOMMU_MAX_VCPUS, id, regs->vector);
+	WRITE_ONCE(glinux_count[id], READ_ONCE(glinux_count[id]) + 1);
+	if (gx2apic)
+		x2apic_write_reg(APIC_EOI, 0);
+	else
+		xapic_write_reg(APIC_EOI, 0);
+
+	gioapic_lock_acquire();
+	rte = gioapic_read_rte(PIN_LEVEL);
+	gioapic_write_rte(PIN_LEVEL, (rte | RTE_MASKED) & ~RTE_LEVEL);
+	gioapic_write_rte(PIN_LEVEL, rte);
+	gioapic_lock_release();
+}
+
+/* it_setup_table(), with vCPU 0 taking commands and the Linux handler. */
+static void it_setup_guest(struct itest *t, int nr_vcpus, unsigned int flags,
+			   uint8_t irta_s)
+{
+	struct kvm_vm *vm;
+
+	it_create(t, nr_vcpus, flags, irta_s);
+	vm = t->g->vm;
+	virt_pg_map(vm, IOAPIC_GPA, IOAPIC_GPA);
+	gx2apic = viommu_guest_x2apic(t->g);
+	sync_global_to_guest(vm, gx2apic);
+	vm_install_exception_handler(vm, LINUX_LEVEL_VEC, guest_linux_level_handler);
+	viommu_guest_set_code(t->g, guest_ioapic_code);
+	viommu_guest_write_irte(t->g, 0, DOORBELL_IDX,
+				viommu_irte_lo(DOORBELL_VEC, 0, gx2apic,
+					       VIOMMU_DLM_FIXED, 0), 0);
+	t->cmd = addr_gva2hva(vm, (vm_vaddr_t)&gcmd);
+	t->linux_count = addr_gva2hva(vm, (vm_vaddr_t)glinux_count);
+	viommu_guest_start(t->g);
+}
+
+/* Has vCPU 0 carry out @op on @pin; returns the RTE it read, if any. */
+static uint64_t guest_cmd(struct itest *t, enum gop op, int pin, uint64_t rte)
+{
+	struct viommu_msi db = viommu_msi_remappable(DOORBELL_IDX, false, 0);
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+	struct gcmd *c = t->cmd;
+	uint32_t seq = c->seq + 1;
+	int r;
+
+	c->op = op;
+	c->pin = pin;
+	c->rte = rte;
+	__atomic_store_n(&c->seq, seq, __ATOMIC_SEQ_CST);
+	r = viommu_signal_msi(t->g->vm, &db);
+	TEST_ASSERT(r == 1, "doorbell MSI to vCPU 0: %d (%s)", r, viommu_err_str(r));
+	while (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST) != seq) {
+		if (viommu_now_ns() > deadline) {
+			viommu_guest_check_corruption(t->g);
+			TEST_FAIL("guest I/O APIC command %d on pin %d not done", op, pin);
+		}
+		usleep(20);
+	}
+	return __atomic_load_n(&c->rte, __ATOMIC_SEQ_CST);
+}
+
+static void wait_linux_count(struct itest *t, int vcpu, uint32_t n)
+{
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+
+	while (__atomic_load_n(&t->linux_count[vcpu], __ATOMIC_SEQ_CST) < n) {
+		if (viommu_now_ns() > deadline) {
+			viommu_guest_check_corruption(t->g);
+			TEST_FAIL("vCPU %d took vector 0x%x %u times, want %u", vcpu,
+				  LINUX_LEVEL_VEC, t->linux_count[vcpu], n);
+		}
+		usleep(20);
+	}
+}
+
+static void assert_rte(struct itest *t, int pin, uint64_t want, const char *what)
+{
+	uint64_t host = ioapic_rte(t, pin);
+	uint64_t guest = guest_cmd(t, GOP_READ_RTE, pin, 0);
+
+	TEST_ASSERT(host == want && guest == want,
+		    "%s: pin %d RTE 0x%llx (KVM_GET_IRQCHIP), 0x%llx (IOWIN), want 0x%llx",
+		    what, pin, (unsigned long long)host, (unsigned long long)guest,
+		    (unsigned long long)want);
+}
+
+static void assert_no_exits(struct itest *t, uint64_t exits, const char *what)
+{
+	TEST_ASSERT(viommu_guest_exits(t->g) == exits,
+		    "%s: %llu exits to userspace", what,
+		    (unsigned long long)(viommu_guest_exits(t->g) - exits));
+}
+
+/*
+ * An edge pin the guest programs, with handle[15] in RTE bit 11 (64K
+ * entries): the IRTE's vector on the IRTE's vCPU, per pulse; then Linux's
+ * mask and unmask, which rewrite only the low word: a masked pin loses its
+ * edges, an unmasked one takes the next, through the same IRTE.
+ */
+static void test_guest_edge(void)
+{
+	uint16_t index = 0x8000 | IDX_EDGE;
+	/* Linux puts the pin number in the vector field. */
+	uint64_t rte = rte_remappable(index, PIN_EDGE, 0), exits;
+	struct itest t;
+	int i;
+
+	it_setup_guest(&t, 4, VIOMMU_GUEST_X2APIC, IRTA_SIZE_64K);
+	it_irte(&t, index, 0x40, 3, 0, IOAPIC_SID);
+	/* What the RTE would name without bit 11. */
+	it_irte(&t, IDX_EDGE, 0x41, 1, 0, IOAPIC_SID);
+
+	guest_cmd(&t, GOP_WRITE_RTE, PIN_EDGE, rte);
+	assert_rte(&t, PIN_EDGE, rte, "written by the guest");
+
+	exits = viommu_guest_exits(t.g);
+	for (i = 1; i <= 20; i++) {
+		pulse(&t, PIN_EDGE);
+		wait_count(&t, 3, 0x40, i, "guest-programmed edge pulse");
+	}
+	assert_no_exits(&t, exits, "20 guest-programmed edge pulses");
+	usleep(QUIET_US);
+	assert_only(&t, 3, 0x40, 20, "guest-programmed edge pulses");
+
+	guest_cmd(&t, GOP_MASK, PIN_EDGE, 0);
+	assert_rte(&t, PIN_EDGE, rte | RTE_MASKED, "masked by the guest");
+	for (i = 0; i < 3; i++)
+		pulse(&t, PIN_EDGE);
+	usleep(QUIET_US);
+	assert_only(&t, 3, 0x40, 20, "pulses on the masked pin");
+
+	guest_cmd(&t, GOP_UNMASK, PIN_EDGE, 0);
+	assert_rte(&t, PIN_EDGE, rte, "unmasked by the guest");
+	usleep(QUIET_US);
+	assert_only(&t, 3, 0x40, 20, "unmasked, before a pulse");
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 3, 0x40, 21, "pulse after the unmask");
+	assert_only(&t, 1, 0x41, 0, "the IRTE without handle[15]");
+	it_teardown(&t);
+}
+
+/*
+ * A level pin the guest programs, masked first as Linux does, with a level
+ * IRTE whose vector the RTE repeats: the local APIC's EOI is broadcast to
+ * the I/O APIC.  The RTE's bits 63:56, read as a destination, would name
+ * vCPU 0, the IRTE names vCPU 2: only if the guest's RTE write rescans
+ * every vCPU does vCPU 2's EOI reach the I/O APIC, and the line held high
+ * deliver again.
+ */
+static void test_guest_level_eoi(void)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, 0x50, RTE_LEVEL), exits;
+	struct itest t;
+
+	it_setup_guest(&t, 4, 0, IRTA_SIZE_256);
+	it_irte(&t, IDX_LEVEL, 0x50, 2, VIOMMU_IRTE_TM_LEVEL, IOAPIC_SID);
+	guest_cmd(&t, GOP_WRITE_RTE, PIN_LEVEL, rte | RTE_MASKED);
+	assert_rte(&t, PIN_LEVEL, rte | RTE_MASKED, "written masked by the guest");
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	usleep(QUIET_US);
+	assert_only(&t, 2, 0x50, 0, "masked level pin, line high");
+
+	exits = viommu_guest_exits(t.g);
+	guest_cmd(&t, GOP_UNMASK, PIN_LEVEL, 0);
+	wait_count(&t, 2, 0x50, 20, "guest-unmasked level pin, line high");
+	assert_no_exits(&t, exits, "level re-delivery");
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	usleep(QUIET_US);
+	assert_remote_irr(&t, PIN_LEVEL, false);
+	assert_rte(&t, PIN_LEVEL, rte, "after the line went low");
+	level_storm(&t, 2, 0x50, viommu_guest_count(t.g, 2, 0x50) + 5);
+	it_teardown(&t);
+}
+
+/*
+ * Linux's level pin: the RTE's vector is the pin number, the IRTE is edge,
+ * and the guest's handler ends each interrupt at the I/O APIC itself
+ * (guest_linux_level_handler()): with the line held high, each EOI brings
+ * the next; once it is low, Remote IRR is clear and nothing comes.
+ */
+static void test_guest_level_linux(void)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, PIN_LEVEL, RTE_LEVEL), exits;
+	uint32_t seen;
+	struct itest t;
+	int i;
+
+	it_setup_guest(&t, 4, 0, IRTA_SIZE_256);
+	it_irte(&t, IDX_LEVEL, LINUX_LEVEL_VEC, 1, 0, IOAPIC_SID);
+	guest_cmd(&t, GOP_WRITE_RTE, PIN_LEVEL, rte | RTE_MASKED);
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	usleep(QUIET_US);
+	TEST_ASSERT(!t.linux_count[1], "masked pin: %u interrupts", t.linux_count[1]);
+
+	exits = viommu_guest_exits(t.g);
+	guest_cmd(&t, GOP_UNMASK, PIN_LEVEL, 0);
+	wait_linux_count(&t, 1, 20);
+	assert_no_exits(&t, exits, "level pin ended by the guest at the I/O APIC");
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	usleep(QUIET_US);
+	seen = __atomic_load_n(&t.linux_count[1], __ATOMIC_SEQ_CST);
+	assert_remote_irr(&t, PIN_LEVEL, false);
+	assert_rte(&t, PIN_LEVEL, rte, "after the guest's I/O APIC EOIs");
+	usleep(QUIET_US);
+	for (i = 0; i < t.nr; i++)
+		TEST_ASSERT(__atomic_load_n(&t.linux_count[i], __ATOMIC_SEQ_CST) ==
+			    (i == 1 ? seen : 0),
+			    "vCPU %d: %u interrupts after the line went low, want %u", i,
+			    t.linux_count[i], i == 1 ? seen : 0);
+
+	/* The line up again: one more, at least. */
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	wait_linux_count(&t, 1, seen + 1);
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	/* Every one went to the Linux handler. */
+	assert_only(&t, 1, LINUX_LEVEL_VEC, 0, "the counting handler");
+	it_teardown(&t);
+}
+
+/* ---- level pins to several vCPUs -------------------------------------------- */
+
+/*
+ * A level pin whose IRTE has a logical destination, mask 0x6 of 4 vCPUs
+ * (xAPIC flat, or x2APIC cluster 0): fixed, vCPUs 1 and 2 both take each
+ * interrupt, lowest priority one of them; vCPUs 0 and 3 never.  Their EOIs
+ * clear Remote IRR, so the line held high delivers again and again; once
+ * low, nothing comes, and raised again it delivers anew.
+ */
+static void level_logical_case(unsigned int flags, uint8_t dlm)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, 0x50, RTE_LEVEL), exits;
+	bool lowest = dlm == VIOMMU_DLM_LOWEST;
+	uint32_t seen[VIOMMU_MAX_VCPUS];
+	struct itest t;
+	int round, i;
+
+	it_setup(&t, 4, flags);
+	viommu_guest_write_irte(t.g, 0, IDX_LEVEL,
+				viommu_irte_lo(0x50, 0x6, viommu_guest_x2apic(t.g), dlm,
+					       VIOMMU_IRTE_DM_LOGICAL | VIOMMU_IRTE_TM_LEVEL),
+				viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID));
+	ioapic_set_rte(&t, PIN_LEVEL, rte);
+
+	for (round = 1; round <= 2; round++) {
+		uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+		uint32_t want = round * 10;
+
+		exits = viommu_guest_exits(t.g);
+		kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+		if (!lowest) {
+			wait_count(&t, 1, 0x50, want, "logical level, line high");
+			wait_count(&t, 2, 0x50, want, "logical level, line high");
+		}
+		while (lowest && viommu_guest_count(t.g, 1, 0x50) +
+				 viommu_guest_count(t.g, 2, 0x50) < want) {
+			TEST_ASSERT(viommu_now_ns() < deadline,
+				    "lowest priority level, line high: vCPUs 1 and 2 took 0x50 %u and %u times, want %u in all",
+				    viommu_guest_count(t.g, 1, 0x50),
+				    viommu_guest_count(t.g, 2, 0x50), want);
+			usleep(20);
+		}
+		assert_no_exits(&t, exits, "logical level re-delivery");
+		kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+		usleep(QUIET_US);
+		for (i = 0; i < t.nr; i++)
+			seen[i] = viommu_guest_count(t.g, i, 0x50);
+		assert_remote_irr(&t, PIN_LEVEL, false);
+		usleep(QUIET_US);
+		for (i = 0; i < t.nr; i++)
+			TEST_ASSERT(viommu_guest_count(t.g, i, 0x50) == seen[i] &&
+				    (i == 1 || i == 2 || !seen[i]),
+				    "round %d, line low: vCPU %d took 0x50 %u times, then %u",
+				    round, i, seen[i], viommu_guest_count(t.g, i, 0x50));
+	}
+	it_teardown(&t);
+}
+
+static void test_level_logical_xapic(void)
+{
+	level_logical_case(0, VIOMMU_DLM_FIXED);
+}
+
+static void test_level_logical_x2apic(void)
+{
+	level_logical_case(VIOMMU_GUEST_X2APIC, VIOMMU_DLM_FIXED);
+}
+
+static void test_level_lowest_xapic(void)
+{
+	level_logical_case(0, VIOMMU_DLM_LOWEST);
+}
+
 /* ---- faults ------------------------------------------------------------------ */
 
 static void fault_case(uint64_t irte_lo, uint64_t irte_hi, uint8_t reason,
@@ -462,6 +911,102 @@ static void test_fault_level_recovers(void)
 	wait_only(&t, 1, 0x52, 1, "level pin after IRTE fix and IEC");
 	assert_remote_irr(&t, PIN_LEVEL, true);
 	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	it_teardown(&t);
+}
+
+/*
+ * An RTE whose IRTE faults with @reason, on an edge pin, then on a level
+ * pin: a record each, nothing delivered, and the level pin's Remote IRR
+ * stays clear.  @irta, unless 0, replaces the 256-entry table.
+ */
+static void rte_fault_case(uint64_t irta, uint16_t index, uint64_t irte_lo,
+			   uint64_t irte_hi, uint8_t reason)
+{
+	struct itest t;
+
+	it_setup(&t, 2, 0);
+	if (irta) {
+		viommu_set_irta(t.dev, irta);
+		viommu_iec_global(t.dev);
+	}
+	viommu_guest_write_irte(t.g, 0, index, irte_lo, irte_hi);
+
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(index, 0x40, 0));
+	pulse(&t, PIN_EDGE);
+	assert_fault(&t, reason, index, IOAPIC_SID, true);
+
+	ioapic_set_rte(&t, PIN_LEVEL, rte_remappable(index, 0x40, RTE_LEVEL));
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	assert_fault(&t, reason, index, IOAPIC_SID, true);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x40, 0, "faulting pins");
+	assert_remote_irr(&t, PIN_LEVEL, false);
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	it_teardown(&t);
+}
+
+/* Index 256 of 256; the entry there is good, but beyond the table. */
+static void test_fault_rte_index(void)
+{
+	rte_fault_case(0, 256, viommu_irte_lo(0x40, 1, false, VIOMMU_DLM_FIXED, 0),
+		       viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID),
+		       KVM_VIOMMU_FR_IR_INDEX_OVER);
+}
+
+/* A table where no memslot is. */
+static void test_fault_rte_unreadable(void)
+{
+	rte_fault_case(NO_MEMSLOT_GPA | IRTA_SIZE_256, IDX_EDGE,
+		       viommu_irte_lo(0x40, 1, false, VIOMMU_DLM_FIXED, 0),
+		       viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID),
+		       KVM_VIOMMU_FR_IR_ROOT_INVAL);
+}
+
+/* A reserved bit of the low quadword (13), and one of the high (20). */
+static void test_fault_rte_irte_rsvd(void)
+{
+	rte_fault_case(0, IDX_EDGE,
+		       viommu_irte_lo(0x40, 1, false, VIOMMU_DLM_FIXED, 0) | BIT_ULL(13),
+		       viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID),
+		       KVM_VIOMMU_FR_IR_IRTE_RSVD);
+	rte_fault_case(0, IDX_LEVEL,
+		       viommu_irte_lo(0x40, 1, false, VIOMMU_DLM_FIXED, 0),
+		       viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID) | BIT_ULL(20),
+		       KVM_VIOMMU_FR_IR_IRTE_RSVD);
+}
+
+/*
+ * handle[15], in RTE bit 11, with 64K entries: indexes 0x8005 and 0xffff,
+ * not 0x0005 and 0x7fff; with 256 entries, 0x8005 is beyond the table.
+ */
+static void test_rte_handle15_64k(void)
+{
+	uint16_t index = 0x8000 | IDX_EDGE;
+	struct itest t;
+
+	it_setup_table(&t, 4, VIOMMU_GUEST_X2APIC, IRTA_SIZE_64K);
+	it_irte(&t, index, 0x42, 1, 0, IOAPIC_SID);
+	it_irte(&t, IDX_EDGE, 0x43, 0, 0, IOAPIC_SID);
+	it_irte(&t, 0xffff, 0x44, 2, 0, IOAPIC_SID);
+	it_irte(&t, 0x7fff, 0x45, 3, 0, IOAPIC_SID);
+
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(index, 0x42, 0));
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 1, 0x42, 1, "RTE index 0x8005");
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(0xffff, 0x44, 0));
+	pulse(&t, PIN_EDGE);
+	wait_only(&t, 2, 0x44, 1, "RTE index 0xffff");
+	assert_only(&t, 0, 0x43, 0, "IRTE 0x0005");
+	assert_only(&t, 3, 0x45, 0, "IRTE 0x7fff");
+
+	viommu_set_irta(t.dev, it_irta(&t, VIOMMU_IRT_GPA, IRTA_SIZE_256));
+	viommu_iec_global(t.dev);
+	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(index, 0x42, 0));
+	pulse(&t, PIN_EDGE);
+	assert_fault(&t, KVM_VIOMMU_FR_IR_INDEX_OVER, index, IOAPIC_SID, true);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x42, 1, "RTE index 0x8005 of 256");
+	assert_only(&t, 0, 0x43, 0, "IRTE 0x0005, 256 entries");
 	it_teardown(&t);
 }
 
@@ -613,7 +1158,17 @@ static const struct viommu_case cases[] = {
 	{ "level_linux_style",		test_level_linux_style },
 	{ "retarget_iec",		test_retarget_iec },
 	{ "masked",			test_masked },
+	{ "guest_edge_mask_unmask",	test_guest_edge },
+	{ "guest_level_eoi",		test_guest_level_eoi },
+	{ "guest_level_linux_eoi",	test_guest_level_linux },
+	{ "level_logical_xapic",	test_level_logical_xapic },
+	{ "level_logical_x2apic",	test_level_logical_x2apic },
+	{ "level_lowest_xapic",		test_level_lowest_xapic },
+	{ "rte_handle15_64k",		test_rte_handle15_64k },
+	{ "fault_0x21_rte_index",	test_fault_rte_index },
 	{ "fault_0x22_not_present",	test_fault_not_present },
+	{ "fault_0x23_rte_unreadable",	test_fault_rte_unreadable },
+	{ "fault_0x24_rte_irte_rsvd",	test_fault_rte_irte_rsvd },
 	{ "fault_0x25_compat_cfis",	test_fault_compat_cfis },
 	{ "fault_0x26_sid",		test_fault_sid },
 	{ "fault_no_ioapic_sid",	test_fault_no_ioapic_sid },
