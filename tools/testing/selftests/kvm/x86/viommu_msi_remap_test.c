@@ -1601,6 +1601,235 @@ static void test_stats(void)
 	t_destroy(t);
 }
 
+/* ---- cases: SMI and INIT, x2APIC destinations above 8 bits -------------------- */
+
+/*
+ * What an SMI or INIT taken for a fixed interrupt would leave: a vector in
+ * the vCPU's IRR.
+ */
+static void assert_irr_empty(struct tctx *t, int vcpu)
+{
+	struct kvm_lapic_state lapic;
+	int i;
+
+	vcpu_ioctl(t->g->vcpus[vcpu], KVM_GET_LAPIC, &lapic);
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT(!*(uint32_t *)&lapic.regs[0x200 + i * 0x10],
+			    "%s: vCPU %d IRR[%d] = 0x%08x, expected 0", t->step, vcpu, i,
+			    *(uint32_t *)&lapic.regs[0x200 + i * 0x10]);
+}
+
+/* Waits until the vCPUs of @want have an SMI pending; asserts no other. */
+static void wait_smis(struct tctx *t, const bool *want)
+{
+	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
+	struct kvm_vcpu_events ev;
+	int i;
+
+	for (i = 0; i < t->nr; i++) {
+		for (;;) {
+			vcpu_events_get(t->g->vcpus[i], &ev);
+			if (ev.smi.pending || !want[i])
+				break;
+			TEST_ASSERT(viommu_now_ns() < deadline,
+				    "%s: no SMI pending on vCPU %d", t->step, i);
+			usleep(20);
+		}
+	}
+	usleep(50000);
+	for (i = 0; i < t->nr; i++) {
+		vcpu_events_get(t->g->vcpus[i], &ev);
+		TEST_ASSERT(ev.smi.pending == want[i] && !ev.smi.smm && !ev.nmi.pending,
+			    "%s: vCPU %d: smi.pending %u smi.smm %u nmi.pending %u, expected %u 0 0",
+			    t->step, i, ev.smi.pending, ev.smi.smm, ev.nmi.pending, want[i]);
+		assert_irr_empty(t, i);
+	}
+}
+
+/*
+ * DLM 2: an SMI on the IRTE's vCPUs, physical and logical, and nowhere
+ * else; not the IRTE's vector.  The guests have no SMI handler, so the vCPUs
+ * are stopped before: the SMI stays pending, as KVM_GET_VCPU_EVENTS shows.
+ */
+static void dlm_smi(unsigned int gflags)
+{
+	bool want[VIOMMU_MAX_VCPUS] = { false };
+	struct tctx *t;
+	int r;
+
+	if (!kvm_has_cap(KVM_CAP_X86_SMM))
+		viommu_case_skip("KVM_CAP_X86_SMM not reported: no SMM to hold an SMI");
+	t = t_create_ir(4, gflags);
+	t_irte(t, 700, viommu_irte_lo(VEC(5), 1, t->eime, VIOMMU_DLM_SMI, 0), 0);
+	t_irte(t, 701, viommu_irte_lo(VEC(6), 0xc, t->eime, VIOMMU_DLM_SMI,
+				      VIOMMU_IRTE_DM_LOGICAL), 0);
+	viommu_guest_check_corruption(t->g);
+
+	t_step(t, "%s: SMI to vCPU 1", via_name[VIA_SIGNAL]);
+	r = t_fire(t, VIA_SIGNAL, msi_remap(700));
+	TEST_ASSERT(r == 1, "%s: KVM_SIGNAL_MSI returned %d (%s), expected 1", t->step, r,
+		    viommu_err_str(r));
+	want[1] = true;
+	wait_smis(t, want);
+
+	t_step(t, "%s: SMI to logical mask 0xc", via_name[VIA_IRQFD]);
+	t_fire(t, VIA_IRQFD, msi_remap(701));
+	want[2] = true;
+	want[3] = true;
+	wait_smis(t, want);
+	t_assert_no_faults(t);
+	t_destroy(t);
+}
+
+static void test_dlm_smi_xapic(void)
+{
+	dlm_smi(0);
+}
+
+static void test_dlm_smi_x2apic(void)
+{
+	dlm_smi(VIOMMU_GUEST_X2APIC);
+}
+
+/* Waits until each vCPU's mp_state is @want's. */
+static void wait_mp_states(struct tctx *t, const uint32_t *want)
+{
+	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
+	struct kvm_mp_state mp;
+	int i;
+
+	for (i = 0; i < t->nr; i++) {
+		for (;;) {
+			vcpu_mp_state_get(t->g->vcpus[i], &mp);
+			if (mp.mp_state == want[i] || want[i] != KVM_MP_STATE_INIT_RECEIVED)
+				break;
+			TEST_ASSERT(viommu_now_ns() < deadline,
+				    "%s: vCPU %d mp_state %u, expected INIT_RECEIVED", t->step,
+				    i, mp.mp_state);
+			usleep(20);
+		}
+	}
+	usleep(50000);
+	for (i = 0; i < t->nr; i++) {
+		vcpu_mp_state_get(t->g->vcpus[i], &mp);
+		TEST_ASSERT(mp.mp_state == want[i], "%s: vCPU %d mp_state %u, expected %u",
+			    t->step, i, mp.mp_state, want[i]);
+		if (want[i] != KVM_MP_STATE_INIT_RECEIVED)
+			assert_irr_empty(t, i);
+	}
+}
+
+/*
+ * DLM 5: INIT on the IRTE's vCPUs, physical and logical (all APs): each
+ * goes to INIT_RECEIVED, as KVM_GET_MP_STATE shows once KVM has taken the
+ * INIT; the others stay as they were, without the IRTE's vector.
+ */
+static void dlm_init(unsigned int gflags)
+{
+	uint32_t want[VIOMMU_MAX_VCPUS];
+	struct kvm_mp_state mp;
+	struct tctx *t;
+	int i, r;
+
+	t = t_create_ir(4, gflags);
+	t_irte(t, 710, viommu_irte_lo(VEC(7), 2, t->eime, VIOMMU_DLM_INIT, 0), 0);
+	t_irte(t, 711, viommu_irte_lo(VEC(8), 0xa, t->eime, VIOMMU_DLM_INIT,
+				      VIOMMU_IRTE_DM_LOGICAL), 0);
+	viommu_guest_check_corruption(t->g);
+	for (i = 0; i < t->nr; i++) {
+		vcpu_mp_state_get(t->g->vcpus[i], &mp);
+		TEST_ASSERT(mp.mp_state != KVM_MP_STATE_INIT_RECEIVED,
+			    "vCPU %d in INIT_RECEIVED before any INIT", i);
+		want[i] = mp.mp_state;
+	}
+
+	t_step(t, "%s: INIT to vCPU 2", via_name[VIA_SIGNAL]);
+	r = t_fire(t, VIA_SIGNAL, msi_remap(710));
+	TEST_ASSERT(r == 1, "%s: KVM_SIGNAL_MSI returned %d (%s), expected 1", t->step, r,
+		    viommu_err_str(r));
+	want[2] = KVM_MP_STATE_INIT_RECEIVED;
+	wait_mp_states(t, want);
+
+	t_step(t, "%s: INIT to logical mask 0xa", via_name[VIA_IRQFD]);
+	t_fire(t, VIA_IRQFD, msi_remap(711));
+	want[1] = KVM_MP_STATE_INIT_RECEIVED;
+	want[3] = KVM_MP_STATE_INIT_RECEIVED;
+	wait_mp_states(t, want);
+	t_assert_no_faults(t);
+	t_destroy(t);
+}
+
+static void test_dlm_init_xapic(void)
+{
+	dlm_init(0);
+}
+
+static void test_dlm_init_x2apic(void)
+{
+	dlm_init(VIOMMU_GUEST_X2APIC);
+}
+
+/*
+ * EIME: kvm_irte_to_lapic_irq() hands the IRTE's whole 32-bit destination
+ * to KVM's delivery.  These name no vCPU (x2APIC IDs 0 to 3, all in
+ * cluster 0), so nothing arrives anywhere, KVM_SIGNAL_MSI returns 0 and
+ * nothing faults; a destination cut to 8 or 16 bits would reach one of the
+ * vCPUs.  Cluster 0 and APIC ID 3 still do.
+ */
+static void test_x2apic_dest_high(void)
+{
+	static const struct {
+		uint32_t dest;
+		uint8_t dlm;
+		uint64_t flags;
+		const char *what;
+	} none[] = {
+		{ 0x100, VIOMMU_DLM_FIXED, 0, "physical 0x100" },
+		{ 0x103, VIOMMU_DLM_FIXED, 0, "physical 0x103" },
+		{ 0x10002, VIOMMU_DLM_FIXED, 0, "physical 0x10002" },
+		{ 0x101, VIOMMU_DLM_LOWEST, 0, "physical 0x101, lowest priority" },
+		{ 0x00010001, VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL,
+		  "logical cluster 1, bit 0" },
+		{ 0x00020006, VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL,
+		  "logical cluster 2, bits 1-2" },
+		{ 0x00010001, VIOMMU_DLM_LOWEST, VIOMMU_IRTE_DM_LOGICAL,
+		  "logical cluster 1, bit 0, lowest priority" },
+		{ 0x00010001, VIOMMU_DLM_NMI, VIOMMU_IRTE_DM_LOGICAL,
+		  "logical cluster 1, bit 0, NMI" },
+	};
+	struct tctx *t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
+	int via, i, r;
+
+	for (via = 0; via < NR_VIAS; via++) {
+		for (i = 0; i < (int)ARRAY_SIZE(none); i++) {
+			uint32_t idx = 720 + via * 16 + i;
+
+			t_irte(t, idx, viommu_irte_lo(VEC(i), none[i].dest, true, none[i].dlm,
+						      none[i].flags), 0);
+			t_step(t, "%s: x2APIC %s, IRTE %u", via_name[via], none[i].what, idx);
+			r = t_fire(t, via, msi_remap(idx));
+			TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
+				    "%s: KVM_SIGNAL_MSI returned %d (%s), expected 0 (no vCPU)",
+				    t->step, r, viommu_err_str(r));
+			t_settle(t);
+			t_expect_no_fault(t);
+		}
+		t_irte(t, 760 + via, viommu_irte_lo(VEC(0x10), 0x00000006, true,
+						    VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL), 0);
+		t_step(t, "%s: x2APIC logical cluster 0, bits 1-2", via_name[via]);
+		t_fire_ok(t, via, msi_remap(760 + via));
+		t_expect(t, 1, VEC(0x10), 1);
+		t_expect(t, 2, VEC(0x10), 1);
+		t_settle(t);
+		t_irte(t, 770 + via, viommu_irte_lo(VEC(0x11), 3, true, VIOMMU_DLM_FIXED, 0), 0);
+		t_step(t, "%s: x2APIC physical 3", via_name[via]);
+		t_deliver(t, via, msi_remap(770 + via), 3, VEC(0x11));
+	}
+	t_step(t, "end");
+	t_assert_no_faults(t);
+	t_destroy(t);
+}
+
 /* ---- cases: no exits to userspace -------------------------------------------------- */
 
 #define NO_EXIT_DELIVERIES	10000
@@ -1780,6 +2009,11 @@ static const struct viommu_case cases[] = {
 	{ "subhandle",			test_subhandle },
 	{ "logical_lowest_xapic",	test_logical_lowest_xapic },
 	{ "logical_lowest_x2apic",	test_logical_lowest_x2apic },
+	{ "dlm_smi_xapic",		test_dlm_smi_xapic },
+	{ "dlm_smi_x2apic",		test_dlm_smi_x2apic },
+	{ "dlm_init_xapic",		test_dlm_init_xapic },
+	{ "dlm_init_x2apic",		test_dlm_init_x2apic },
+	{ "x2apic_dest_high",		test_x2apic_dest_high },
 	{ "iec_global",			test_iec_global },
 	{ "iec_index",			test_iec_index },
 	{ "iec_index_mask",		test_iec_index_mask },
