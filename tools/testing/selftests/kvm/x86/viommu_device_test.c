@@ -191,7 +191,7 @@ static void test_unknown_group_attr(void)
 {
 	static const struct { uint32_t group; uint64_t attr; } bad[] = {
 		{ 0, 0 },
-		{ 3, 0 },
+		{ 5, 0 },
 		{ 0xffffffff, 0 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_STATS + 1 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, ~0ULL },
