@@ -1,0 +1,1720 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * viommu_qi_test: the VT-d register page and invalidation queue of the
+ * KVM_DEV_TYPE_INTEL_VIOMMU device (KVM_DEV_VIOMMU_GRP_REGS and
+ * KVM_DEV_VIOMMU_GRP_EVENT in include/uapi/linux/kvm_viommu.h).
+ *
+ * The guest (one x2APIC vCPU that counts its interrupts) runs the Linux
+ * intel-iommu driver's register sequences from lib/viommu_regs.c, one
+ * command at a time: the host puts a command into the guest's mailbox and
+ * runs the vCPU up to the guest's next GUEST_SYNC.  That sync is the only
+ * exit to userspace a command may cause: the register page is the kernel's,
+ * so an MMIO exit fails the case (vtd_run()), and qt_cmd() asserts that
+ * each command took exactly one KVM_RUN return.
+ *
+ * Every case runs in a child process of its own, so that a failed assertion
+ * (TEST_ASSERT exits) or a hang (alarm) costs one TAP result, not the rest.
+ * The whole program skips when the loaded KVM does not serve the register
+ * page.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include <linux/kvm_viommu.h>
+
+#include "test_util.h"
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "viommu.h"
+#include "viommu_regs.h"
+
+#define CASE_TIMEOUT_S		120
+
+/* Interrupt vectors of the device's events and of the remapped MSIs. */
+#define FAULT_VEC		0x50
+#define INV_VEC			0x51
+#define MSI_VEC			0x60
+#define MSI_ADDR		0xfee00000U	/* APIC ID 0, physical */
+
+/* A 256-entry table at VTD_IRT_GPA, x2APIC mode. */
+#define IRTA			(VTD_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7)
+#define IRT_ENTRIES		256
+
+/* Outside every memslot. */
+#define NO_MEM_GPA		0x7f00000000ULL
+
+/* ---- the guest: a command interpreter ------------------------------------------- */
+
+enum {
+	OP_NOP,
+	OP_READ,		/* arg: offset, size -> ret */
+	OP_WRITE,		/* arg: offset, size, value */
+	OP_ENABLE_QI,		/* arg: qs, dw */
+	OP_DISABLE_QI,
+	OP_BRINGUP,		/* arg: qs, dw, irta: QI, SIRTP + global IEC, IRE -> ret */
+	OP_DISABLE_IR,
+	OP_GCMD,		/* arg: persistent gcmd, one-shot bits, GSTS mask, want -> ret */
+	OP_SUBMIT,		/* desc[nr] + wait, polled -> ret */
+	OP_QUEUE,		/* desc[nr], arg: Q_* flags, wait flags -> ret index, ret2 wait */
+	OP_POLL,		/* arg: index, wait index, spins (0: default) -> ret */
+	OP_IEC,			/* arg: index, mask, global */
+	OP_MODIFY_IRTE,		/* arg: index, lo, hi -> ret */
+	OP_FLUSH_IOTLB,		/* arg: did, addr, am, g -> ret */
+	OP_FLUSH_CONTEXT,	/* arg: did, sid, fm, g -> ret */
+	OP_FAULTS,		/* dmar_fault() -> ret records in faults[] */
+	OP_FUZZ,		/* arg: seed, rounds */
+	OP_FILL,		/* arg: first, count: that many IOTLB-global entries */
+	OP_STORM,		/* arg: doorbells: IQT one short of IQH each -> ret IQH */
+};
+
+#define Q_WAIT			BIT(0)	/* append a wait with SW */
+#define Q_RING			BIT(1)	/* write IQT */
+
+#define MBOX_DESCS		80
+#define MBOX_FAULTS		16
+
+struct mbox {
+	uint64_t op;
+	uint64_t arg[4];
+	uint32_t nr;
+	struct vtd_desc desc[MBOX_DESCS];
+	int64_t ret;
+	uint64_t ret2;
+	struct vtd_fault faults[MBOX_FAULTS];
+};
+
+static struct mbox mbox;
+static struct vtd_iommu iommu;
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * The event registers' data: fixed delivery, edge, a vector the guest
+ * handles (a random INIT or SMI would end the guest, not test the host).
+ */
+static uint64_t fuzz_sanitize(uint32_t off, int size, uint64_t val)
+{
+	int b;
+
+	for (b = 0; b < size; b++) {
+		uint32_t at = off + b;
+
+		if (at == DMAR_FEDATA_REG || at == DMAR_IEDATA_REG)
+			val |= 0x20ULL << (8 * b);
+		if (at == DMAR_FEDATA_REG + 1 || at == DMAR_IEDATA_REG + 1)
+			val &= ~(0xc7ULL << (8 * b));
+	}
+	return val;
+}
+
+/* Random reads and writes of every size at and around every dword. */
+static void guest_fuzz(uint64_t seed, uint64_t rounds)
+{
+	static const struct { uint8_t delta, size; } acc[] = {
+		{ 0, 8 }, { 0, 4 }, { 4, 4 }, { 0, 2 }, { 2, 2 }, { 0, 1 }, { 1, 1 },
+		{ 3, 1 }, { 1, 2 }, { 3, 2 }, { 1, 4 }, { 2, 4 }, { 4, 8 }, { 2, 8 },
+		{ 7, 8 },
+	};
+	uint64_t s = seed | 1, r, val;
+	uint32_t off, at;
+	unsigned int i;
+
+	for (r = 0; r < rounds; r++) {
+		for (off = 0; off < KVM_VIOMMU_REG_SIZE; off += 4) {
+			for (i = 0; i < ARRAY_SIZE(acc); i++) {
+				at = off + acc[i].delta;
+				if (at + acc[i].size > KVM_VIOMMU_REG_SIZE)
+					continue;
+				val = xorshift(&s);
+				if (val & 1)
+					vtd_read(&iommu, at, acc[i].size);
+				else
+					vtd_write(&iommu, at, acc[i].size,
+						  fuzz_sanitize(at, acc[i].size, xorshift(&s)));
+			}
+		}
+	}
+}
+
+static void guest_fill(uint32_t first, uint32_t count)
+{
+	struct vtd_desc d = vtd_desc_iotlb(VTD_G_GLOBAL, 0, 0, 0, false);
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		memcpy((void *)(iommu.qa + ((uint64_t)((first + i) % iommu.len) << iommu.shift)),
+		       &d, 1U << iommu.shift);
+}
+
+static uint64_t guest_storm(uint64_t doorbells)
+{
+	uint32_t head = 0;
+	uint64_t i;
+
+	for (i = 0; i < doorbells; i++) {
+		head = vtd_readl(&iommu, DMAR_IQH_REG) >> iommu.shift;
+		iommu.free_head = (head + iommu.len - 1) % iommu.len;
+		vtd_qi_doorbell(&iommu);
+		GUEST_ASSERT_2(vtd_readl(&iommu, DMAR_IQH_REG) == iommu.free_head << iommu.shift,
+			       vtd_readl(&iommu, DMAR_IQH_REG), i);
+	}
+	return vtd_readl(&iommu, DMAR_IQH_REG);
+}
+
+static void guest_exec(struct mbox *m)
+{
+	uint64_t *a = m->arg, spins;
+	int i;
+
+	m->ret = 0;
+	switch (m->op) {
+	case OP_NOP:
+		/* Room for interrupts the host just sent. */
+		for (i = 0; i < 1000; i++)
+			cpu_relax();
+		break;
+	case OP_READ:
+		m->ret = vtd_read(&iommu, a[0], a[1]);
+		break;
+	case OP_WRITE:
+		vtd_write(&iommu, a[0], a[1], a[2]);
+		break;
+	case OP_ENABLE_QI:
+		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
+		break;
+	case OP_DISABLE_QI:
+		vtd_disable_qi(&iommu);
+		break;
+	case OP_BRINGUP:
+		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
+		m->ret = vtd_set_irq_remapping(&iommu, a[2]);
+		if (!m->ret)
+			vtd_enable_irq_remapping(&iommu);
+		break;
+	case OP_DISABLE_IR:
+		vtd_disable_irq_remapping(&iommu);
+		break;
+	case OP_GCMD:
+		iommu.gcmd = a[0];
+		vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd | a[1]);
+		m->ret = vtd_wait_gsts(&iommu, a[2], a[3]);
+		break;
+	case OP_SUBMIT:
+		m->ret = vtd_qi_submit_sync(&iommu, m->desc, m->nr);
+		break;
+	case OP_QUEUE:
+		m->ret = vtd_qi_queue(&iommu, m->desc, m->nr);
+		if (a[0] & Q_WAIT)
+			m->ret2 = vtd_qi_queue_wait(&iommu, a[1]);
+		if (a[0] & Q_RING)
+			vtd_qi_doorbell(&iommu);
+		break;
+	case OP_POLL:
+		spins = iommu.spins;
+		if (a[2])
+			iommu.spins = a[2];
+		m->ret = vtd_qi_poll(&iommu, a[0], a[1]);
+		iommu.spins = spins;
+		break;
+	case OP_IEC:
+		m->ret = a[2] ? vtd_qi_global_iec(&iommu) : vtd_qi_flush_iec(&iommu, a[0], a[1]);
+		break;
+	case OP_MODIFY_IRTE:
+		m->ret = vtd_modify_irte(&iommu, (struct viommu_irte *)VTD_IRT_GPA + a[0],
+					 a[0], a[1], a[2]);
+		break;
+	case OP_FLUSH_IOTLB:
+		m->ret = vtd_qi_flush_iotlb(&iommu, a[0], a[1], a[2], a[3]);
+		break;
+	case OP_FLUSH_CONTEXT:
+		m->ret = vtd_qi_flush_context(&iommu, a[0], a[1], a[2], a[3]);
+		break;
+	case OP_FAULTS:
+		m->ret = vtd_fault_handler(&iommu, m->faults, MBOX_FAULTS);
+		break;
+	case OP_FUZZ:
+		guest_fuzz(a[0], a[1]);
+		break;
+	case OP_FILL:
+		guest_fill(a[0], a[1]);
+		break;
+	case OP_STORM:
+		m->ret = guest_storm(a[0]);
+		break;
+	default:
+		GUEST_ASSERT_1(0, m->op);
+	}
+}
+
+static void qi_guest(uint64_t idx)
+{
+	/* A migrated guest has its driver state already. */
+	if (!iommu.reg)
+		vtd_iommu_init(&iommu, VTD_BASE);
+	for (;;) {
+		GUEST_SYNC(0);
+		guest_exec(&mbox);
+	}
+}
+
+/* ---- host side: a guest and its commands ------------------------------------------ */
+
+struct qt {
+	struct vtd_vm *v;
+	struct mbox *m;			/* the guest's mailbox */
+	struct vtd_iommu *iommu;	/* the guest's driver state */
+};
+
+static struct qt *qt_create_caps(uint64_t cap, uint64_t ecap)
+{
+	struct qt *t = calloc(1, sizeof(*t));
+
+	TEST_ASSERT(t, "out of memory");
+	t->v = vtd_vm_create_caps(qi_guest, VTD_VM_DEV | VTD_VM_REGS, cap, ecap);
+	t->m = addr_gva2hva(t->v->vm, (vm_vaddr_t)&mbox);
+	t->iommu = addr_gva2hva(t->v->vm, (vm_vaddr_t)&iommu);
+	memset(t->m, 0, sizeof(*t->m));
+	return t;
+}
+
+/* Up to the guest's first GUEST_SYNC. */
+static void qt_start(struct qt *t)
+{
+	vtd_run(t->v);
+	TEST_ASSERT(t->iommu->reg == VTD_BASE, "guest driver not initialised");
+}
+
+static struct qt *qt_create(void)
+{
+	struct qt *t = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+
+	qt_start(t);
+	return t;
+}
+
+static void qt_destroy(struct qt *t)
+{
+	TEST_ASSERT(t->v->exits == t->v->syncs,
+		    "%llu KVM_RUN returns for %llu GUEST_SYNCs",
+		    (unsigned long long)t->v->exits, (unsigned long long)t->v->syncs);
+	vtd_vm_destroy(t->v);
+	free(t);
+}
+
+/* One command; it must cost exactly one exit, its closing GUEST_SYNC. */
+static int64_t qt_cmd(struct qt *t, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+		      uint64_t a3)
+{
+	uint64_t exits = t->v->exits;
+
+	t->m->op = op;
+	t->m->arg[0] = a0;
+	t->m->arg[1] = a1;
+	t->m->arg[2] = a2;
+	t->m->arg[3] = a3;
+	vtd_run(t->v);
+	TEST_ASSERT(t->v->exits - exits == 1,
+		    "command %llu: %llu exits to userspace, expected only its GUEST_SYNC",
+		    (unsigned long long)op, (unsigned long long)(t->v->exits - exits));
+	return t->m->ret;
+}
+
+static uint64_t qt_read(struct qt *t, uint32_t off, int size)
+{
+	return qt_cmd(t, OP_READ, off, size, 0, 0);
+}
+
+static uint32_t qt_rd32(struct qt *t, uint32_t off)
+{
+	return qt_read(t, off, 4);
+}
+
+static uint64_t qt_rd64(struct qt *t, uint32_t off)
+{
+	return qt_read(t, off, 8);
+}
+
+static void qt_write(struct qt *t, uint32_t off, int size, uint64_t val)
+{
+	qt_cmd(t, OP_WRITE, off, size, val, 0);
+}
+
+static void qt_wr32(struct qt *t, uint32_t off, uint32_t val)
+{
+	qt_write(t, off, 4, val);
+}
+
+static void qt_wr64(struct qt *t, uint32_t off, uint64_t val)
+{
+	qt_write(t, off, 8, val);
+}
+
+static void qt_descs(struct qt *t, const struct vtd_desc *d, unsigned int nr)
+{
+	TEST_ASSERT(nr <= MBOX_DESCS, "%u descriptors", nr);
+	if (nr)
+		memcpy(t->m->desc, d, nr * sizeof(*d));
+	t->m->nr = nr;
+}
+
+/* qi_submit_sync() of @nr descriptors in the guest. */
+static int qt_submit(struct qt *t, const struct vtd_desc *d, unsigned int nr)
+{
+	qt_descs(t, d, nr);
+	return qt_cmd(t, OP_SUBMIT, 0, 0, 0, 0);
+}
+
+static int qt_submit1(struct qt *t, struct vtd_desc d)
+{
+	return qt_submit(t, &d, 1);
+}
+
+/* Queues @nr descriptors (and a wait), rings; returns the first index. */
+static uint32_t qt_queue(struct qt *t, const struct vtd_desc *d, unsigned int nr,
+			 uint64_t qflags, uint64_t wait_flags, uint32_t *wait_index)
+{
+	uint32_t index;
+
+	qt_descs(t, d, nr);
+	index = qt_cmd(t, OP_QUEUE, qflags, wait_flags, 0, 0);
+	if (wait_index)
+		*wait_index = t->m->ret2;
+	return index;
+}
+
+static int qt_poll(struct qt *t, uint32_t index, uint32_t wait_index, uint64_t spins)
+{
+	return qt_cmd(t, OP_POLL, index, wait_index, spins, 0);
+}
+
+static uint32_t qt_status(struct qt *t, uint32_t index)
+{
+	uint32_t *s = vtd_hva(t->v, VTD_STATUS_GPA);
+
+	return __atomic_load_n(&s[index], __ATOMIC_SEQ_CST);
+}
+
+/* The Linux driver's bring-up: QI, the IR table, IR on; asserts GSTS. */
+static void qt_bringup(struct qt *t, uint8_t qs, bool dw)
+{
+	uint32_t gsts;
+	int rc = qt_cmd(t, OP_BRINGUP, qs, dw, IRTA, 0);
+
+	TEST_ASSERT(!rc, "bring-up: qi_submit_sync of the global IEC: %d", rc);
+	gsts = qt_rd32(t, DMAR_GSTS_REG);
+	TEST_ASSERT(gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
+		    "GSTS 0x%x after bring-up, expected QIES|IRTPS|IRES", gsts);
+}
+
+/* FSTS without FRI, which means nothing while PPF is clear. */
+static uint32_t qt_fsts(struct qt *t)
+{
+	uint32_t fsts = qt_rd32(t, DMAR_FSTS_REG);
+
+	return fsts & DMA_FSTS_PPF ? fsts : fsts & 0xff;
+}
+
+static void qt_assert_reg(struct qt *t, uint32_t off, int size, uint64_t want,
+			  const char *what)
+{
+	uint64_t got = qt_read(t, off, size);
+
+	TEST_ASSERT(got == want, "%s: register 0x%x (%d bytes) reads 0x%llx, expected 0x%llx",
+		    what, off, size, (unsigned long long)got, (unsigned long long)want);
+}
+
+/* The queue drained: IQH == IQT, no error. */
+static void qt_assert_idle(struct qt *t, const char *what)
+{
+	uint64_t iqh = qt_rd64(t, DMAR_IQH_REG), iqt = qt_rd64(t, DMAR_IQT_REG);
+	uint32_t fsts = qt_fsts(t);
+
+	TEST_ASSERT(iqh == iqt && iqt == (uint64_t)t->iommu->free_head << t->iommu->shift &&
+		    !fsts, "%s: IQH 0x%llx IQT 0x%llx (guest tail 0x%x) FSTS 0x%x", what,
+		    (unsigned long long)iqh, (unsigned long long)iqt,
+		    t->iommu->free_head << t->iommu->shift, fsts);
+}
+
+/* Interrupt @vec counted @want times, after a command to let it in. */
+static void qt_assert_irqs(struct qt *t, int vec, uint32_t want, const char *what)
+{
+	uint32_t got;
+
+	qt_cmd(t, OP_NOP, 0, 0, 0, 0);
+	got = viommu_guest_count(t->v->g, 0, vec);
+	TEST_ASSERT(got == want, "%s: vector 0x%x arrived %u times, expected %u", what, vec,
+		    got, want);
+}
+
+/* The device's event registers: vector, the local APIC, unmasked unless @masked. */
+static void qt_events(struct qt *t, uint32_t ctl, uint32_t data, uint32_t vec, bool masked)
+{
+	qt_wr32(t, data, vec);
+	qt_wr32(t, data + 4, MSI_ADDR);
+	qt_wr32(t, data + 8, 0);
+	qt_wr32(t, ctl, masked ? DMA_ECTL_IM : 0);
+}
+
+static void qt_fault_events(struct qt *t, bool masked)
+{
+	qt_events(t, DMAR_FECTL_REG, DMAR_FEDATA_REG, FAULT_VEC, masked);
+}
+
+static void qt_inv_events(struct qt *t, bool masked)
+{
+	qt_events(t, DMAR_IECTL_REG, DMAR_IEDATA_REG, INV_VEC, masked);
+}
+
+static int qt_signal(struct qt *t, uint16_t handle)
+{
+	struct viommu_msi m = viommu_msi_remappable(handle, false, 0);
+
+	return viommu_signal_msi(t->v->vm, &m);
+}
+
+static uint64_t irte_lo(uint8_t vec)
+{
+	return viommu_irte_lo(vec, 0, true, VIOMMU_DLM_FIXED, 0);
+}
+
+/* The remappable MSI of IRTE @index must arrive as @vec (once more). */
+static void qt_assert_remap(struct qt *t, uint16_t index, int vec, const char *what)
+{
+	uint32_t before = viommu_guest_count(t->v->g, 0, vec);
+	int r = qt_signal(t, index);
+
+	TEST_ASSERT(r >= 1, "%s: KVM_SIGNAL_MSI of IRTE %u: %d", what, index, r);
+	qt_assert_irqs(t, vec, before + 1, what);
+}
+
+static void regs_state_get(int dev, struct kvm_viommu_regs_state *s)
+{
+	memset(s, 0xa5, sizeof(*s));
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, s), 0);
+	TEST_ASSERT(s->version == KVM_VIOMMU_REGS_STATE_VERSION && !s->flags,
+		    "REGS_STATE get: version %u flags 0x%x", s->version, s->flags);
+}
+
+static int regs_state_set(int dev, const struct kvm_viommu_regs_state *s)
+{
+	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, s);
+}
+
+static void event_config(int dev, uint32_t types, int efd)
+{
+	struct kvm_viommu_event_config c = { .types = types, .eventfd = efd };
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
+}
+
+static void event_pop(int dev, struct kvm_viommu_event *e)
+{
+	memset(e, 0xa5, sizeof(*e));
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
+}
+
+static void event_ack(int dev, uint64_t seq)
+{
+	struct kvm_viommu_event_ack a = { .seq = seq };
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
+}
+
+static void assert_event(const struct kvm_viommu_event *e, uint32_t type, uint64_t seq,
+			 uint32_t flags, const uint64_t *desc, int nr_qw)
+{
+	int i;
+
+	TEST_ASSERT(e->type == type && e->seq == seq && e->flags == flags,
+		    "event: type 0x%x seq %llu flags 0x%x, expected type 0x%x seq %llu flags 0x%x",
+		    e->type, (unsigned long long)e->seq, e->flags, type,
+		    (unsigned long long)seq, flags);
+	for (i = 0; i < nr_qw; i++)
+		TEST_ASSERT(e->desc[i] == desc[i], "event %llu: desc[%d] 0x%llx, expected 0x%llx",
+			    (unsigned long long)seq, i, (unsigned long long)e->desc[i],
+			    (unsigned long long)desc[i]);
+}
+
+static void assert_no_event(int dev)
+{
+	struct kvm_viommu_event e;
+
+	event_pop(dev, &e);
+	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
+		    (unsigned long long)e.seq);
+}
+
+static uint64_t eventfd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* ---- cases: configuration ------------------------------------------------------------ */
+
+static struct kvm_vm *vm_irqchip(int *dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	vm_create_irqchip(vm);
+	*dev = viommu_create_or_die(vm);
+	return vm;
+}
+
+/* Only bits 9-11 of SAGAW, 34-35 of SLLPS; FRO, NFR and IRO as the kernel's. */
+#define CAP_SINGLE_OK	(GENMASK_ULL(2, 0) | CAP_CM | CAP_SAGAW_39 | CAP_SAGAW_48 | \
+			 CAP_SAGAW_57 | GENMASK_ULL(22, 16) | CAP_SLLPS_2M | CAP_SLLPS_1G | \
+			 CAP_PSI | GENMASK_ULL(55, 48))
+#define ECAP_SINGLE_OK	(ECAP_C | ECAP_QI | ECAP_DT | ECAP_IR | ECAP_EIM | ECAP_PT | \
+			 ECAP_SC | GENMASK_ULL(23, 20))
+
+/* On a fresh device: REGS_CONFIG set must return @want. */
+static void config_fresh(uint64_t base, uint64_t cap, uint64_t ecap, int want)
+{
+	struct kvm_viommu_regs_config c;
+	int dev;
+	struct kvm_vm *vm = vm_irqchip(&dev);
+	int r = vtd_regs_config(dev, base, cap, ecap);
+
+	TEST_ASSERT(r == want, "REGS_CONFIG(base 0x%llx cap 0x%llx ecap 0x%llx): %d, expected %d",
+		    (unsigned long long)base, (unsigned long long)cap,
+		    (unsigned long long)ecap, r, want);
+	if (!r) {
+		vtd_regs_get_config(dev, &c);
+		TEST_ASSERT(c.base == base && c.cap == (cap | VTD_CAP_LAYOUT) &&
+			    c.ecap == (ecap | VTD_ECAP_LAYOUT),
+			    "REGS_CONFIG get: base 0x%llx cap 0x%llx ecap 0x%llx",
+			    (unsigned long long)c.base, (unsigned long long)c.cap,
+			    (unsigned long long)c.ecap);
+	}
+	close(dev);
+	kvm_vm_free(vm);
+}
+
+static void test_regs_config(void)
+{
+	struct kvm_viommu_regs_config c, bad;
+	struct kvm_viommu_regs_state s;
+	int dev, i;
+	struct kvm_vm *vm = vm_irqchip(&dev);
+
+	VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_CONFIG), 0);
+	VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE), 0);
+	VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE + 1), -ENXIO);
+	/* No state before there is a register page. */
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &s), -ENXIO);
+	memset(&s, 0, sizeof(s));
+	s.version = KVM_VIOMMU_REGS_STATE_VERSION;
+	VIOMMU_ASSERT_RET(regs_state_set(dev, &s), -ENXIO);
+
+	/* Every CAP and ECAP bit the kernel does not implement, one at a time. */
+	for (i = 0; i < 64; i++) {
+		uint64_t bit = BIT_ULL(i);
+
+		if (!(CAP_SINGLE_OK & bit))
+			VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP | bit,
+							  VTD_DEFAULT_ECAP), -EINVAL);
+		if (!(ECAP_SINGLE_OK & bit))
+			VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP,
+							  VTD_DEFAULT_ECAP | bit), -EINVAL);
+	}
+	/* Layouts other than the kernel's. */
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP | 0x21ULL << CAP_FRO_SHIFT,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP | 3ULL << CAP_NFR_SHIFT,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP | 0x10ULL << ECAP_IRO_SHIFT), -EINVAL);
+	/* Dependencies. */
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP,
+					  ECAP_IR), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP,
+					  ECAP_QI | ECAP_EIM), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP,
+					  ECAP_DT), -EINVAL);
+	/* The base. */
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE + 0x800, VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE + 4, VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, BIT_ULL(52), VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, ~0xfffULL, VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP), -EINVAL);
+	/* flags, pad, reserved. */
+	memset(&bad, 0, sizeof(bad));
+	bad.base = VTD_BASE;
+	bad.cap = VTD_DEFAULT_CAP;
+	bad.ecap = VTD_DEFAULT_ECAP;
+	bad.flags = 1;
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_CONFIG, &bad), -EINVAL);
+	bad.flags = 0;
+	bad.pad = 1;
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_CONFIG, &bad), -EINVAL);
+	bad.pad = 0;
+	for (i = 0; i < (int)ARRAY_SIZE(bad.reserved); i++) {
+		bad.reserved[i] = 1;
+		VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+						  KVM_DEV_VIOMMU_REGS_CONFIG, &bad), -EINVAL);
+		bad.reserved[i] = 0;
+	}
+	/* Still unconfigured after all that. */
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &s), -ENXIO);
+
+	/* Once; the effective config has the kernel's layout. */
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP), 0);
+	vtd_regs_get_config(dev, &c);
+	TEST_ASSERT(!c.flags && !c.pad && c.base == VTD_BASE &&
+		    c.cap == (VTD_DEFAULT_CAP | VTD_CAP_LAYOUT) &&
+		    c.ecap == (VTD_DEFAULT_ECAP | VTD_ECAP_LAYOUT),
+		    "REGS_CONFIG get: flags 0x%x pad 0x%x base 0x%llx cap 0x%llx ecap 0x%llx",
+		    c.flags, c.pad, (unsigned long long)c.base, (unsigned long long)c.cap,
+		    (unsigned long long)c.ecap);
+	for (i = 0; i < (int)ARRAY_SIZE(c.reserved); i++)
+		TEST_ASSERT(!c.reserved[i], "REGS_CONFIG get: reserved[%d] 0x%llx", i,
+			    (unsigned long long)c.reserved[i]);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP),
+			  -EBUSY);
+	VIOMMU_ASSERT_RET(vtd_regs_config(dev, VTD_BASE + 0x1000, VTD_DEFAULT_CAP,
+					  VTD_DEFAULT_ECAP), -EBUSY);
+	regs_state_get(dev, &s);
+	close(dev);
+	kvm_vm_free(vm);
+
+	/* What is accepted, each on a device of its own. */
+	config_fresh(BIT_ULL(52) - 0x1000, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP, 0);
+	config_fresh(VTD_BASE, VTD_DEFAULT_CAP | CAP_CM | CAP_ZLR | CAP_SAGAW_57, 0, 0);
+	config_fresh(VTD_BASE, VTD_DEFAULT_CAP | VTD_CAP_LAYOUT,
+		     VTD_DEFAULT_ECAP | ECAP_C | ECAP_SC | VTD_ECAP_LAYOUT, 0);
+	config_fresh(VTD_BASE, 0, ECAP_QI, 0);
+}
+
+/* ---- cases: the registers ----------------------------------------------------------------- */
+
+static void test_reset_values(void)
+{
+	static const struct { uint32_t off; int size; uint64_t val; } regs[] = {
+		{ DMAR_VER_REG, 4, DMAR_VER_1_0 },
+		{ DMAR_GCMD_REG, 4, 0 },
+		{ DMAR_GSTS_REG, 4, 0 },
+		{ DMAR_RTADDR_REG, 8, 0 },
+		{ DMAR_CCMD_REG, 8, 0 },
+		{ DMAR_FSTS_REG, 4, 0 },
+		{ DMAR_FECTL_REG, 4, DMA_ECTL_IM },
+		{ DMAR_FEDATA_REG, 4, 0 },
+		{ DMAR_FEADDR_REG, 4, 0 },
+		{ DMAR_FEUADDR_REG, 4, 0 },
+		{ DMAR_PMEN_REG, 4, 0 },
+		{ DMAR_IQH_REG, 8, 0 },
+		{ DMAR_IQT_REG, 8, 0 },
+		{ DMAR_IQA_REG, 8, 0 },
+		{ DMAR_ICS_REG, 4, 0 },
+		{ DMAR_IECTL_REG, 4, DMA_ECTL_IM },
+		{ DMAR_IEDATA_REG, 4, 0 },
+		{ DMAR_IEADDR_REG, 4, 0 },
+		{ DMAR_IEUADDR_REG, 4, 0 },
+		{ DMAR_IRTA_REG, 8, 0 },
+		{ DMAR_IVA_REG, 8, 0 },
+		{ DMAR_IOTLB_REG, 8, 0 },
+		/* No register there. */
+		{ 0x48, 4, 0 }, { 0x100, 8, 0 }, { 0x1f8, 8, 0 },
+		{ DMAR_FRCD_REG(KVM_VIOMMU_NR_FRCD), 8, 0 }, { 0xffc, 4, 0 },
+	};
+	struct qt *t = qt_create();
+	struct kvm_viommu_regs_state s;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		qt_assert_reg(t, regs[i].off, regs[i].size, regs[i].val, "reset value");
+	qt_assert_reg(t, DMAR_CAP_REG, 8, t->v->cfg.cap, "CAP");
+	qt_assert_reg(t, DMAR_ECAP_REG, 8, t->v->cfg.ecap, "ECAP");
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++) {
+		qt_assert_reg(t, DMAR_FRCD_REG(i), 8, 0, "FRCD low");
+		qt_assert_reg(t, DMAR_FRCD_REG(i) + 8, 8, 0, "FRCD high");
+	}
+	TEST_ASSERT(t->iommu->cap == t->v->cfg.cap && t->iommu->ecap == t->v->cfg.ecap,
+		    "the guest read CAP 0x%llx ECAP 0x%llx",
+		    (unsigned long long)t->iommu->cap, (unsigned long long)t->iommu->ecap);
+
+	regs_state_get(t->v->dev, &s);
+	TEST_ASSERT(s.fectl == DMA_ECTL_IM && s.iectl == DMA_ECTL_IM && !s.gsts && !s.fsts &&
+		    !s.iqh && !s.iqt && !s.iqa && !s.irta && !s.rtaddr,
+		    "REGS_STATE at reset: fectl 0x%x iectl 0x%x gsts 0x%x fsts 0x%x iqa 0x%llx",
+		    s.fectl, s.iectl, s.gsts, s.fsts, (unsigned long long)s.iqa);
+	for (i = 0; i < ARRAY_SIZE(s.reserved); i++)
+		TEST_ASSERT(!s.reserved[i], "REGS_STATE reserved[%u] 0x%llx", i,
+			    (unsigned long long)s.reserved[i]);
+	qt_destroy(t);
+}
+
+/* Writes @val (@size bytes), expects @want back. */
+static void rw(struct qt *t, uint32_t off, int size, uint64_t val, uint64_t want)
+{
+	qt_write(t, off, size, val);
+	qt_assert_reg(t, off, size, want, "after a write");
+}
+
+static void test_register_widths(void)
+{
+	struct qt *t = qt_create();
+	uint64_t cap = t->v->cfg.cap;
+
+	/* Read-only. */
+	rw(t, DMAR_VER_REG, 4, ~0U, DMAR_VER_1_0);
+	rw(t, DMAR_CAP_REG, 8, ~0ULL, cap);
+	rw(t, DMAR_ECAP_REG, 8, 0, t->v->cfg.ecap);
+	rw(t, DMAR_GSTS_REG, 4, ~0U, 0);
+	rw(t, DMAR_IQH_REG, 8, ~0ULL, 0);
+	rw(t, DMAR_PMEN_REG, 4, ~0U, 0);
+	/* Read-write, with their reserved bits. */
+	rw(t, DMAR_RTADDR_REG, 8, ~0ULL, ~0xfffULL);
+	rw(t, DMAR_RTADDR_REG, 8, 0x123456789abcdfffULL, 0x123456789abcd000ULL);
+	rw(t, DMAR_IQT_REG, 8, ~0ULL, 0x7fff0);
+	rw(t, DMAR_IQT_REG, 8, 0, 0);
+	rw(t, DMAR_IQA_REG, 8, ~0ULL, ~0xfffULL | DMA_IQA_DW | DMA_IQA_QS_MASK);
+	rw(t, DMAR_IQA_REG, 8, 0, 0);
+	rw(t, DMAR_IRTA_REG, 8, ~0ULL, ~0xfffULL | KVM_VIOMMU_IRTA_EIME | 0xf);
+	rw(t, DMAR_FEDATA_REG, 4, ~0U, 0xffff);
+	rw(t, DMAR_FEADDR_REG, 4, ~0U, 0xfffffffc);
+	rw(t, DMAR_FEUADDR_REG, 4, ~0U, ~0U);
+	rw(t, DMAR_IEDATA_REG, 4, ~0U, 0xffff);
+	rw(t, DMAR_IEADDR_REG, 4, ~0U, 0xfffffffc);
+	rw(t, DMAR_IEUADDR_REG, 4, ~0U, ~0U);
+	rw(t, DMAR_FECTL_REG, 4, ~0U, DMA_ECTL_IM);	/* IP is read-only */
+	rw(t, DMAR_FECTL_REG, 4, 0, 0);
+	rw(t, DMAR_IECTL_REG, 4, ~0U, DMA_ECTL_IM);
+	rw(t, DMAR_IECTL_REG, 4, 0, 0);
+	rw(t, DMAR_IVA_REG, 8, 0x12345000ULL | QI_IOTLB_IH | 3, 0x12345000ULL | QI_IOTLB_IH | 3);
+	/* RW1C with nothing set. */
+	rw(t, DMAR_FSTS_REG, 4, ~0U, 0);
+	rw(t, DMAR_ICS_REG, 4, ~0U, 0);
+
+	/* 64-bit registers as two dwords, low first; and the other way round. */
+	qt_assert_reg(t, DMAR_CAP_REG, 4, (uint32_t)cap, "CAP low dword");
+	qt_assert_reg(t, DMAR_CAP_REG + 4, 4, cap >> 32, "CAP high dword");
+	qt_wr32(t, DMAR_IQA_REG, 0x5000 | 2);
+	qt_wr32(t, DMAR_IQA_REG + 4, 0x12);
+	qt_assert_reg(t, DMAR_IQA_REG, 8, 0x1200005002ULL, "IQA from two dwords");
+	qt_assert_reg(t, DMAR_IQA_REG + 4, 4, 0x12, "IQA high dword");
+	qt_wr64(t, DMAR_IQA_REG, 0);
+	/* An 8-byte access to two 32-bit registers is two dword accesses. */
+	qt_wr64(t, DMAR_FECTL_REG, 0x1234ULL << 32 | DMA_ECTL_IM);
+	qt_assert_reg(t, DMAR_FEDATA_REG, 4, 0x1234, "FEDATA by an 8-byte write at FECTL");
+	qt_assert_reg(t, DMAR_FECTL_REG, 8, 0x1234ULL << 32 | DMA_ECTL_IM, "FECTL+FEDATA");
+	qt_wr64(t, DMAR_IEDATA_REG + 4, 0xabcdULL << 32 | 0xfee00000);
+	qt_assert_reg(t, DMAR_IEADDR_REG, 4, 0xfee00000, "IEADDR by an 8-byte write");
+	qt_assert_reg(t, DMAR_IEUADDR_REG, 4, 0xabcd, "IEUADDR by an 8-byte write");
+
+	/* Any other access reads 0 and is dropped. */
+	qt_write(t, DMAR_FEDATA_REG, 1, 0x55);
+	qt_write(t, DMAR_FEDATA_REG, 2, 0x5555);
+	qt_write(t, DMAR_FEDATA_REG + 1, 4, 0x55555555);
+	qt_write(t, DMAR_FEDATA_REG, 8, 0x5555555555555555ULL);	/* not 8-aligned */
+	qt_assert_reg(t, DMAR_FEDATA_REG, 4, 0x1234, "FEDATA after odd-size writes");
+	qt_assert_reg(t, DMAR_FEADDR_REG, 4, 0xfffffffc, "FEADDR after odd-size writes");
+	qt_assert_reg(t, DMAR_VER_REG, 1, 0, "1-byte read");
+	qt_assert_reg(t, DMAR_CAP_REG, 2, 0, "2-byte read");
+	qt_assert_reg(t, DMAR_CAP_REG + 1, 4, 0, "misaligned 4-byte read");
+	qt_assert_reg(t, DMAR_CAP_REG + 4, 8, 0, "misaligned 8-byte read");
+	/* No register: writes dropped. */
+	rw(t, 0x48, 4, ~0U, 0);
+	rw(t, 0x800, 8, ~0ULL, 0);
+	qt_destroy(t);
+}
+
+/* FRCD record @i, as a guest reads it. */
+static void assert_frcd(struct qt *t, int i, bool f, uint8_t reason, uint16_t index)
+{
+	uint64_t lo = qt_rd64(t, DMAR_FRCD_REG(i)), hi = qt_rd64(t, DMAR_FRCD_REG(i) + 8);
+	bool got_f = hi & BIT_ULL(63);
+
+	TEST_ASSERT(got_f == f && (!f || (((hi >> 32) & 0xff) == reason && lo >> 48 == index)),
+		    "FRCD %d: 0x%016llx%016llx, expected F %d FR 0x%x interrupt index %u", i,
+		    (unsigned long long)hi, (unsigned long long)lo, f, reason, index);
+}
+
+/* ---- cases: the Linux driver's sequences ------------------------------------------------ */
+
+static void test_linux_bringup(void)
+{
+	struct qt *t = qt_create();
+	struct viommu_msi compat = viommu_msi_compat(0, false, MSI_VEC + 15, VIOMMU_DLM_FIXED);
+	struct kvm_viommu_stats s0, s1;
+	struct kvm_viommu_ir_table tbl;
+	int r;
+
+	/* Before: compatibility MSIs go through, as on stock KVM. */
+	r = viommu_signal_msi(t->v->vm, &compat);
+	TEST_ASSERT(r >= 1, "compatibility MSI with IR off: %d", r);
+	qt_assert_irqs(t, MSI_VEC + 15, 1, "compatibility MSI, IR off");
+
+	qt_bringup(t, 0, false);
+	qt_assert_reg(t, DMAR_GCMD_REG, 4, 0, "GCMD is write-only");
+	qt_assert_reg(t, DMAR_IRTA_REG, 8, IRTA, "IRTA");
+	qt_assert_idle(t, "after bring-up");
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 4, "IQH after the global IEC and its wait");
+	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == KVM_VIOMMU_IR_ENABLE,
+		    "IR_STATUS 0x%x after GCMD.IRE", viommu_get_ir_status(t->v->dev));
+	memset(&tbl, 0, sizeof(tbl));
+	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
+	TEST_ASSERT(tbl.irta == IRTA, "IR_TABLE 0x%llx after SIRTP, expected 0x%llx",
+		    (unsigned long long)tbl.irta, (unsigned long long)IRTA);
+	/* IR on, CFI off: compatibility MSIs are blocked. */
+	r = viommu_signal_msi(t->v->vm, &compat);
+	TEST_ASSERT(r == 0, "compatibility MSI with IRE, CFIS clear: %d", r);
+	qt_assert_irqs(t, MSI_VEC + 15, 1, "compatibility MSI blocked");
+	/* That was a fault: record 0, cleared by hand (RW1C). */
+	TEST_ASSERT(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF, "no PPF after a blocked MSI");
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_COMPAT, 0);
+	qt_wr32(t, DMAR_FRCD_REG(0) + 12, DMA_FRCD_F);
+	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after clearing record 0", qt_fsts(t));
+
+	/* An IRTE change shows only after the guest's IEC. */
+	viommu_get_stats(t->v->dev, &s0);
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 -> MSI_VEC");
+	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 -> MSI_VEC, cached");
+	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 1), 0);
+	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 rewritten without an IEC: the cached entry");
+	TEST_ASSERT(!qt_cmd(t, OP_IEC, 5, 0, 0, 0), "IEC index 5");
+	qt_assert_remap(t, 5, MSI_VEC + 1, "after the IEC of index 5");
+
+	/* An index IEC elsewhere leaves it; its mask covers it; a global one does. */
+	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 2), 0);
+	TEST_ASSERT(!qt_cmd(t, OP_IEC, 4, 0, 0, 0), "IEC index 4");
+	qt_assert_remap(t, 5, MSI_VEC + 1, "after an IEC of index 4 only");
+	TEST_ASSERT(!qt_cmd(t, OP_IEC, 4, 1, 0, 0), "IEC index 4 mask 1");
+	qt_assert_remap(t, 5, MSI_VEC + 2, "after an IEC of 4-5");
+	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 3), 0);
+	TEST_ASSERT(!qt_cmd(t, OP_IEC, 0, 0, 1, 0), "global IEC");
+	qt_assert_remap(t, 5, MSI_VEC + 3, "after a global IEC");
+	viommu_get_stats(t->v->dev, &s1);
+	TEST_ASSERT(s1.invalidations - s0.invalidations == 5,
+		    "stats.invalidations moved by %llu for 5 IEC descriptors",
+		    (unsigned long long)(s1.invalidations - s0.invalidations));
+	qt_assert_idle(t, "after the IECs");
+
+	/* GCMD.CFI: CFIS, as IR_STATUS has it; compatibility MSIs pass again. */
+	r = qt_cmd(t, OP_GCMD, t->iommu->gcmd | DMA_GCMD_CFI, 0, DMA_GSTS_CFIS, DMA_GSTS_CFIS);
+	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == (KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS),
+		    "IR_STATUS 0x%x after GCMD.CFI", viommu_get_ir_status(t->v->dev));
+	TEST_ASSERT(viommu_signal_msi(t->v->vm, &compat) >= 1, "compatibility MSI with CFIS");
+	qt_assert_irqs(t, MSI_VEC + 15, 2, "compatibility MSI, CFIS");
+
+	/* IRE off: IR_STATUS follows; and the other way round. */
+	qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES | DMA_GSTS_CFIS, 0);
+	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == 0, "IR_STATUS 0x%x after IRE off",
+		    viommu_get_ir_status(t->v->dev));
+	viommu_set_ir_status(t->v->dev, KVM_VIOMMU_IR_ENABLE);
+	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
+		      "GSTS after IR_STATUS set by the VMM");
+	qt_destroy(t);
+}
+
+static void test_iotlb_context_wait(void)
+{
+	struct qt *t = qt_create();
+	struct kvm_viommu_stats s0, s1;
+	int am, g, rc;
+
+	qt_bringup(t, 0, false);
+	viommu_get_stats(t->v->dev, &s0);
+	for (g = VTD_G_GLOBAL; g <= VTD_G_DOMAIN; g++) {
+		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0, 0, g);
+		TEST_ASSERT(!rc, "IOTLB flush, granularity %d: %d", g, rc);
+	}
+	for (am = 0; am <= VTD_MAMV; am++) {
+		uint64_t addr = 0x4000000000ULL + (BIT_ULL(am) << 12);
+
+		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, addr, am, VTD_G_PAGE);
+		TEST_ASSERT(!rc, "page-selective IOTLB flush of 2^%d pages at 0x%llx: %d", am,
+			    (unsigned long long)addr, rc);
+		/* IH, as unmapping leaf entries only does. */
+		rc = qt_submit1(t, vtd_desc_iotlb(VTD_G_PAGE, 7, addr, am, true));
+		TEST_ASSERT(!rc, "page-selective IOTLB flush with IH, AM %d: %d", am, rc);
+	}
+	for (g = VTD_G_GLOBAL; g <= VTD_G_PAGE; g++) {
+		rc = qt_cmd(t, OP_FLUSH_CONTEXT, 3, 0x0108, g == VTD_G_PAGE ? 3 : 0, g);
+		TEST_ASSERT(!rc, "context-cache flush, granularity %d: %d", g, rc);
+	}
+	/* Device-TLB, and a fence. */
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_devtlb(0x0108, 0x5000)), "device-TLB flush");
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_wait(QI_IWD_FN, 0, 0)), "wait with FN only");
+	qt_assert_idle(t, "after IOTLB and context flushes");
+	qt_assert_reg(t, DMAR_ICS_REG, 4, 0, "ICS: no wait asked for an interrupt");
+	viommu_get_stats(t->v->dev, &s1);
+	TEST_ASSERT(s1.invalidations == s0.invalidations,
+		    "IOTLB/context flushes counted %llu IECs",
+		    (unsigned long long)(s1.invalidations - s0.invalidations));
+	qt_destroy(t);
+}
+
+/* Submissions of three descriptors, so that some straddle the queue's end. */
+static void wrap(uint8_t qs, bool dw, unsigned int submissions)
+{
+	struct vtd_desc d[2] = { vtd_desc_iec_global(),
+				 vtd_desc_iotlb(VTD_G_DOMAIN, 1, 0, 0, false) };
+	struct qt *t = qt_create();
+	unsigned int i, wraps = 0;
+	uint32_t head, prev = 0;
+	int rc;
+
+	qt_bringup(t, qs, dw);
+	for (i = 0; i < submissions; i++) {
+		rc = qt_submit(t, d, 2);
+		TEST_ASSERT(!rc, "submission %u: %d", i, rc);
+		head = t->iommu->free_head;
+		wraps += head < prev;
+		prev = head;
+	}
+	TEST_ASSERT(wraps >= 2, "%u wraps of a %u-entry queue", wraps, t->iommu->len);
+	qt_assert_idle(t, "after the wraps");
+	TEST_ASSERT(t->iommu->free_head == (2 + 3 * submissions) % t->iommu->len,
+		    "guest tail %u", t->iommu->free_head);
+	qt_destroy(t);
+}
+
+static void test_queue_wrap(void)
+{
+	wrap(0, false, 200);	/* 256 entries */
+	wrap(0, true, 100);	/* 128 entries */
+	wrap(1, false, 400);	/* 512 entries */
+}
+
+/*
+ * @bad, queued with a wait behind it: the queue stops on @bad with IQE, the
+ * wait's status stays unwritten and the fault event fires once.  Linux's
+ * recovery (the wait copied over @bad, IQE cleared) then lets the next
+ * submission complete them all.
+ */
+static void assert_iqe(struct qt *t, struct vtd_desc bad, const char *what)
+{
+	uint32_t faults = viommu_guest_count(t->v->g, 0, FAULT_VEC), index, wait, fsts;
+	uint64_t iqh;
+	int rc;
+
+	index = qt_queue(t, &bad, 1, Q_WAIT | Q_RING, 0, &wait);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	iqh = qt_rd64(t, DMAR_IQH_REG);
+	TEST_ASSERT(fsts == DMA_FSTS_IQE && iqh == (uint64_t)index << t->iommu->shift,
+		    "%s: FSTS 0x%x IQH 0x%llx, expected IQE and IQH 0x%x", what, fsts,
+		    (unsigned long long)iqh, index << t->iommu->shift);
+	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "%s: the wait behind it completed", what);
+	qt_assert_irqs(t, FAULT_VEC, faults + 1, what);
+	/* Ringing again does not get past it. */
+	qt_wr32(t, DMAR_IQT_REG, t->iommu->free_head << t->iommu->shift);
+	qt_assert_reg(t, DMAR_IQH_REG, 8, iqh, what);
+	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "%s: IQT again, wait completed", what);
+	qt_assert_irqs(t, FAULT_VEC, faults + 1, what);
+
+	rc = qt_poll(t, index, wait, 0);
+	TEST_ASSERT(rc == -EINVAL, "%s: qi_check_fault() %d, expected -EINVAL", what, rc);
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, what);
+	rc = qt_submit1(t, vtd_desc_iec_global());
+	TEST_ASSERT(!rc, "%s: the submission after the recovery: %d", what, rc);
+	TEST_ASSERT(qt_status(t, wait) == QI_DONE, "%s: the recovered wait did not complete",
+		    what);
+	qt_assert_idle(t, what);
+}
+
+static void test_iqe_garbage(void)
+{
+	struct {
+		const char *what;
+		struct vtd_desc d;
+	} bad[] = {
+		{ "type 0", { { 0 } } },
+		{ "type 0xf", { { 0xf } } },
+		{ "type 6 (PASID IOTLB)", { { 6 | 1 << 4 } } },
+		{ "type 7 (PASID cache)", { { 7 | 1 << 4 } } },
+		{ "IEC with qw0 bit 9", vtd_desc_iec_global() },
+		{ "IEC with qw0 bit 63", vtd_desc_iec(5, 0) },
+		{ "IEC with qw0 bit 5", vtd_desc_iec(5, 0) },
+		{ "IEC with qw1 set", vtd_desc_iec_global() },
+		{ "context G=0", vtd_desc_context(0, 0, 0, 0) },
+		{ "context with qw1 set", vtd_desc_context(VTD_G_GLOBAL, 0, 0, 0) },
+		{ "IOTLB G=0", vtd_desc_iotlb(0, 1, 0, 0, false) },
+		{ "IOTLB AM > MAMV", vtd_desc_iotlb(VTD_G_PAGE, 1, 0, VTD_MAMV + 1, false) },
+		{ "IOTLB address not 2^AM aligned",
+		  vtd_desc_iotlb(VTD_G_PAGE, 1, 0x1000, 2, false) },
+		{ "IOTLB qw1 bit 7", vtd_desc_iotlb(VTD_G_PAGE, 1, 0, 0, false) },
+		{ "IOTLB qw0 bit 8", vtd_desc_iotlb(VTD_G_GLOBAL, 1, 0, 0, false) },
+		{ "wait status outside guest memory", vtd_desc_wait(QI_IWD_SW, 1, NO_MEM_GPA) },
+		{ "wait status not 4-byte aligned",
+		  vtd_desc_wait(QI_IWD_SW, 1, VTD_SCRATCH_GPA + 2) },
+		{ "wait with qw0 bit 8", vtd_desc_wait(QI_IWD_SW, 1, VTD_SCRATCH_GPA) },
+	};
+	struct qt *t = qt_create();
+	uint32_t faults;
+	unsigned int i;
+
+	bad[4].d.qw[0] |= BIT_ULL(9);
+	bad[5].d.qw[0] |= BIT_ULL(63);
+	bad[6].d.qw[0] |= BIT_ULL(5);
+	bad[7].d.qw[1] = 1;
+	bad[9].d.qw[1] = 1;
+	bad[13].d.qw[1] |= BIT_ULL(7);
+	bad[14].d.qw[0] |= BIT_ULL(8);
+	bad[17].d.qw[0] |= BIT_ULL(8);
+
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_iqe(t, bad[i].d, bad[i].what);
+	TEST_ASSERT(*(uint32_t *)vtd_hva(t->v, VTD_SCRATCH_GPA) == 0,
+		    "a rejected wait wrote its status");
+
+	/* Masked: FECTL.IP instead of the interrupt; unmasking sends it. */
+	faults = viommu_guest_count(t->v->g, 0, FAULT_VEC);
+	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
+	qt_queue(t, &bad[0].d, 1, Q_RING, 0, NULL);
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IQE, fault event masked");
+	qt_assert_irqs(t, FAULT_VEC, faults, "IQE, fault event masked");
+	qt_wr32(t, DMAR_FECTL_REG, 0);
+	qt_assert_irqs(t, FAULT_VEC, faults + 1, "fault event unmasked");
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the event was sent");
+	/* RW1C: 0 leaves IQE, 1 clears it. */
+	qt_wr32(t, DMAR_FSTS_REG, 0);
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, DMA_FSTS_IQE, "FSTS after writing 0");
+	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, "FSTS after writing IQE");
+	qt_destroy(t);
+
+	/* Device-TLB descriptors only with ECAP.DT. */
+	t = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP & ~ECAP_DT);
+	qt_start(t);
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
+	assert_iqe(t, vtd_desc_devtlb(0x0108, 0), "device-TLB without ECAP.DT");
+	qt_destroy(t);
+}
+
+static void test_wide_descriptors(void)
+{
+	struct vtd_desc d[3] = { vtd_desc_iec(5, 0),
+				 vtd_desc_iotlb(VTD_G_PAGE, 1, 0x200000, 9, false),
+				 vtd_desc_context(VTD_G_GLOBAL, 0, 0, 0) };
+	struct qt *t = qt_create();
+	struct vtd_desc bad;
+	uint32_t faults;
+	int i, rc;
+
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, true);
+	TEST_ASSERT(t->iommu->len == 128 && t->iommu->shift == 5, "256-bit queue of %u",
+		    t->iommu->len);
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 5, "IQH in 32-byte units");
+	rc = qt_submit(t, d, 3);
+	TEST_ASSERT(!rc, "IEC + IOTLB + context + wait, 256-bit: %d", rc);
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5, 256-bit IEC");
+	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 1), 0);
+	TEST_ASSERT(!qt_cmd(t, OP_IEC, 5, 0, 0, 0), "IEC index 5");
+	qt_assert_remap(t, 5, MSI_VEC + 1, "after a 256-bit IEC");
+	qt_assert_idle(t, "256-bit descriptors");
+
+	/* qw2 and qw3 are reserved. */
+	for (i = 2; i < 4; i++) {
+		bad = vtd_desc_iec_global();
+		bad.qw[i] = BIT_ULL(i * 8);
+		assert_iqe(t, bad, i == 2 ? "256-bit IEC with qw2 set" :
+					   "256-bit IEC with qw3 set");
+	}
+
+	/* An IQT that is not on a 256-bit boundary. */
+	faults = viommu_guest_count(t->v->g, 0, FAULT_VEC);
+	qt_wr32(t, DMAR_IQT_REG, t->iommu->free_head << 5 | 0x10);
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, DMA_FSTS_IQE, "IQT bit 4 in a 256-bit queue");
+	qt_assert_irqs(t, FAULT_VEC, faults + 1, "IQT bit 4 in a 256-bit queue");
+	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
+	rc = qt_submit1(t, vtd_desc_iec_global());
+	TEST_ASSERT(!rc, "submission after IQT bit 4: %d", rc);
+	qt_assert_idle(t, "after IQT bit 4");
+	qt_destroy(t);
+}
+
+static void test_wait_interrupt(void)
+{
+	struct vtd_desc nosw = vtd_desc_wait(QI_IWD_IF, 0, 0);
+	struct qt *t = qt_create();
+	uint32_t wait;
+	int rc;
+
+	qt_bringup(t, 0, false);
+	qt_inv_events(t, false);
+
+	/* IF and SW: the status, ICS.IWC, one interrupt. */
+	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	rc = qt_poll(t, wait, wait, 0);
+	TEST_ASSERT(!rc, "wait with IF|SW: %d", rc);
+	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after a wait with IF");
+	qt_assert_irqs(t, INV_VEC, 1, "wait with IF");
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, 0, "IECTL after the event was sent");
+	/* IWC still set: no new interrupt condition. */
+	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "second wait with IF");
+	qt_assert_irqs(t, INV_VEC, 1, "wait with IF, IWC already set");
+	/* RW1C. */
+	qt_wr32(t, DMAR_ICS_REG, 0);
+	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after writing 0");
+	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
+	qt_assert_reg(t, DMAR_ICS_REG, 4, 0, "ICS after writing IWC");
+
+	/* IF without SW: only ICS tells. */
+	qt_queue(t, &nosw, 1, Q_RING, 0, NULL);
+	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after a wait with IF only");
+	qt_assert_irqs(t, INV_VEC, 2, "wait with IF only");
+	qt_assert_idle(t, "wait with IF only");
+	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
+
+	/* Masked: IECTL.IP; unmasking delivers it. */
+	qt_wr32(t, DMAR_IECTL_REG, DMA_ECTL_IM);
+	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF | QI_IWD_FN, &wait);
+	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "wait with IF, masked");
+	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS, masked");
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IECTL, masked");
+	qt_assert_irqs(t, INV_VEC, 2, "wait with IF, masked");
+	qt_wr32(t, DMAR_IECTL_REG, 0);
+	qt_assert_irqs(t, INV_VEC, 3, "invalidation event unmasked");
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, 0, "IECTL after unmasking");
+	qt_assert_idle(t, "wait interrupts");
+	qt_destroy(t);
+}
+
+static void assert_faults_read(struct qt *t, int want, uint16_t first_index, int first_rec)
+{
+	int n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0), i;
+
+	TEST_ASSERT(n == want,
+		    "dmar_fault() read %d records, expected %d (FSTS.FRI must name the first pending record)",
+		    n, want);
+	for (i = 0; i < n && i < MBOX_FAULTS; i++) {
+		struct vtd_fault *f = &t->m->faults[i];
+
+		TEST_ASSERT(f->reason == KVM_VIOMMU_FR_IR_ENTRY_P &&
+			    f->lo >> 48 == (uint64_t)first_index + i &&
+			    f->index == (uint32_t)(first_rec + i) % KVM_VIOMMU_NR_FRCD,
+			    "fault %d: record %u reason 0x%x FI 0x%llx, expected record %d index %u",
+			    i, f->index, f->reason, (unsigned long long)f->lo,
+			    (first_rec + i) % KVM_VIOMMU_NR_FRCD, first_index + i);
+	}
+	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after dmar_fault()", qt_fsts(t));
+}
+
+static void test_fault_records(void)
+{
+	struct qt *t = qt_create();
+	struct kvm_viommu_ir_fault f;
+	uint32_t fsts;
+	int i, n;
+
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
+
+	/* An empty table: each remappable MSI faults, entry not present. */
+	TEST_ASSERT(qt_signal(t, 9) == 0, "MSI of a not-present IRTE delivered");
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after one fault, expected PPF, FRI 0", fsts);
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
+	assert_frcd(t, 1, false, 0, 0);
+	qt_assert_irqs(t, FAULT_VEC, 1, "fault event");
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the fault event");
+	/* F is RW1C: 0 leaves it. */
+	qt_wr32(t, DMAR_FRCD_REG(0) + 12, 0);
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
+	assert_faults_read(t, 1, 9, 0);
+	assert_frcd(t, 0, false, 0, 0);
+	/* The VMM's read-out keeps working. */
+	TEST_ASSERT(viommu_pop_fault(t->v->dev, &f) && f.reason == KVM_VIOMMU_FR_IR_ENTRY_P &&
+		    f.index == 9, "IR_FAULT read-out: flags 0x%x reason 0x%x index %u", f.flags,
+		    f.reason, f.index);
+
+	/* Nine faults, eight records: PFO, and one event for them all. */
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++)
+		TEST_ASSERT(qt_signal(t, 20 + i) == 0, "MSI of not-present IRTE %d", 20 + i);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO) &&
+		    DMA_FSTS_FRI(fsts) == 1, "FSTS 0x%x after 9 faults, expected PPF|PFO, FRI 1",
+		    fsts);
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
+		assert_frcd(t, (1 + i) % KVM_VIOMMU_NR_FRCD, true, KVM_VIOMMU_FR_IR_ENTRY_P,
+			    20 + i);
+	qt_assert_irqs(t, FAULT_VEC, 2, "fault events of the burst");
+	assert_faults_read(t, KVM_VIOMMU_NR_FRCD, 20, 1);
+
+	/* Masked: FECTL.IP; unmasking sends it. */
+	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
+	TEST_ASSERT(qt_signal(t, 40) == 0, "MSI of not-present IRTE 40");
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "FECTL, masked fault");
+	qt_assert_irqs(t, FAULT_VEC, 2, "fault, masked");
+	qt_wr32(t, DMAR_FECTL_REG, 0);
+	qt_assert_irqs(t, FAULT_VEC, 3, "fault event unmasked");
+	assert_faults_read(t, 1, 40, 1);
+
+	for (n = 0; viommu_pop_fault(t->v->dev, &f); n++)
+		;
+	TEST_ASSERT(n == KVM_VIOMMU_NR_FRCD + 2, "IR_FAULT read-out: %d more records, expected %d",
+		    n, KVM_VIOMMU_NR_FRCD + 2);
+	qt_destroy(t);
+}
+
+/* ---- cases: the VMM's events ---------------------------------------------------------------- */
+
+static void test_events_ack(void)
+{
+	struct vtd_desc items[3] = { vtd_desc_iotlb(VTD_G_PAGE, 3, 0x7000, 0, true),
+				     vtd_desc_context(VTD_G_PAGE, 3, 0x0108, 1),
+				     vtd_desc_devtlb(0x0108, 0x9000) };
+	static const uint32_t types[3] = { KVM_VIOMMU_EVENT_IOTLB, KVM_VIOMMU_EVENT_CONTEXT,
+					   KVM_VIOMMU_EVENT_DEVTLB };
+	struct vtd_desc many[MBOX_DESCS];
+	struct kvm_viommu_event_config c;
+	struct kvm_viommu_event e;
+	struct qt *t = qt_create();
+	int efd = eventfd(0, EFD_NONBLOCK), i, n, lost, rc;
+	uint32_t index, wait;
+	uint64_t seq = 0, last;
+
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB |
+		     KVM_VIOMMU_EVENT_DEVTLB, efd);
+	qt_bringup(t, 0, false);
+	assert_no_event(t->v->dev);
+	TEST_ASSERT(!eventfd_count(efd), "eventfd signalled for IECs");
+
+	for (i = 0; i < 3; i++) {
+		index = qt_queue(t, &items[i], 1, Q_WAIT | Q_RING, 0, &wait);
+		TEST_ASSERT(eventfd_count(efd) >= 1, "event %d: eventfd not signalled", i);
+		TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "event %d: wait completed unACKed", i);
+		qt_assert_reg(t, DMAR_IQH_REG, 8, wait << 4, "IQH stopped on the wait");
+		rc = qt_poll(t, index, wait, 1000);
+		TEST_ASSERT(rc == -ETIMEDOUT, "event %d: poll %d before the ACK", i, rc);
+		event_pop(t->v->dev, &e);
+		assert_event(&e, types[i], ++seq, KVM_VIOMMU_EVENT_F_QUEUED, items[i].qw, 4);
+		assert_no_event(t->v->dev);
+		TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "event %d: popped is not ACKed", i);
+		event_ack(t->v->dev, seq);
+		TEST_ASSERT(qt_status(t, wait) == QI_DONE, "event %d: wait not done by the ACK", i);
+		TEST_ASSERT(!qt_poll(t, index, wait, 0), "event %d: poll after the ACK", i);
+		qt_assert_idle(t, "after the ACK");
+	}
+
+	/* Without a wait nothing stalls; one ACK covers them all. */
+	qt_queue(t, items, 3, Q_RING, 0, NULL);
+	qt_assert_idle(t, "events without a wait");
+	for (i = 0; i < 3; i++) {
+		event_pop(t->v->dev, &e);
+		assert_event(&e, types[i], ++seq, KVM_VIOMMU_EVENT_F_QUEUED, items[i].qw, 2);
+	}
+	event_ack(t->v->dev, seq);
+
+	/* Only what the VMM asked for. */
+	event_config(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
+	eventfd_count(efd);
+	TEST_ASSERT(!qt_submit1(t, items[1]), "context flush without interest");
+	TEST_ASSERT(!qt_submit1(t, items[2]), "device-TLB flush without interest");
+	assert_no_event(t->v->dev);
+
+	/* Overflow of the ring. */
+	for (i = 0; i < MBOX_DESCS; i++)
+		many[i] = vtd_desc_iotlb(VTD_G_DOMAIN, i, 0, 0, false);
+	qt_queue(t, many, MBOX_DESCS, Q_RING, 0, NULL);
+	qt_assert_idle(t, "80 IOTLB events");
+	for (n = 0, lost = 0, last = seq;; n++) {
+		event_pop(t->v->dev, &e);
+		if (!e.type) {
+			/* Empty: the last number, lost ones included, to ACK. */
+			TEST_ASSERT(e.seq == seq + MBOX_DESCS,
+				    "empty pop after the overflow: seq %llu, expected %llu",
+				    (unsigned long long)e.seq,
+				    (unsigned long long)(seq + MBOX_DESCS));
+			last = e.seq;
+			break;
+		}
+		TEST_ASSERT(e.seq > last && e.type == KVM_VIOMMU_EVENT_IOTLB,
+			    "event %d of the overflow: type 0x%x seq %llu after %llu", n, e.type,
+			    (unsigned long long)e.seq, (unsigned long long)last);
+		last = e.seq;
+		lost += !!(e.flags & KVM_VIOMMU_EVENT_F_LOST);
+	}
+	TEST_ASSERT(n >= 1 && n <= 64 && lost >= 1, "overflow: %d events, %d with F_LOST", n, lost);
+	event_ack(t->v->dev, last);
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after the overflow");
+
+	/* EVENT_CONFIG reads back. */
+	memset(&c, 0xa5, sizeof(c));
+	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
+	TEST_ASSERT(c.types == KVM_VIOMMU_EVENT_IOTLB && c.eventfd == efd,
+		    "EVENT_CONFIG get: types 0x%x eventfd %d", c.types, c.eventfd);
+
+	/* No interest: IOTLB flushes complete at once. */
+	event_config(t->v->dev, 0, -1);
+	TEST_ASSERT(!qt_submit1(t, items[0]), "IOTLB flush without interest");
+	assert_no_event(t->v->dev);
+	qt_assert_idle(t, "events");
+	close(efd);
+	qt_destroy(t);
+}
+
+static void test_gcmd_events(void)
+{
+	struct qt *t = qt_create();
+	struct kvm_viommu_event e;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	uint32_t gsts;
+
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	event_config(t->v->dev, KVM_VIOMMU_EVENT_GCMD, efd);
+	qt_wr64(t, DMAR_RTADDR_REG, 0x1234000);
+	qt_assert_reg(t, DMAR_RTADDR_REG, 8, 0x1234000, "RTADDR");
+	gsts = qt_cmd(t, OP_GCMD, 0, DMA_GCMD_SRTP, 0, 0);
+	TEST_ASSERT(gsts & DMA_GSTS_RTPS, "GSTS 0x%x after SRTP", gsts);
+	TEST_ASSERT(eventfd_count(efd) >= 1, "SRTP: eventfd not signalled");
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_GCMD && e.seq == 1 &&
+		    (e.desc[0] & DMA_GSTS_RTPS) && e.desc[1] == 0x1234000,
+		    "SRTP event: type 0x%x seq %llu GSTS 0x%llx RTADDR 0x%llx", e.type,
+		    (unsigned long long)e.seq, (unsigned long long)e.desc[0],
+		    (unsigned long long)e.desc[1]);
+	event_ack(t->v->dev, e.seq);
+	/* A later RTADDR is not latched until the next SRTP. */
+	qt_wr64(t, DMAR_RTADDR_REG, 0x5678000);
+	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_TE, 0, 0, 0);
+	TEST_ASSERT(gsts & DMA_GSTS_TES, "GSTS 0x%x after TE", gsts);
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_GCMD && e.seq == 2 && (e.desc[0] & DMA_GSTS_TES),
+		    "TE event: type 0x%x seq %llu GSTS 0x%llx", e.type,
+		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
+	event_ack(t->v->dev, e.seq);
+	/* WBF is one-shot and WBFS stays clear; nothing for the VMM. */
+	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_TE, DMA_GCMD_WBF, 0, 0);
+	TEST_ASSERT(gsts == (DMA_GSTS_TES | DMA_GSTS_RTPS), "GSTS 0x%x after WBF", gsts);
+	assert_no_event(t->v->dev);
+	qt_assert_reg(t, DMAR_GCMD_REG, 4, 0, "GCMD");
+	close(efd);
+	qt_destroy(t);
+}
+
+/* Register-based invalidation, QI off: the command bit clears at once or on the ACK. */
+static void test_reg_invalidation(void)
+{
+	struct qt *t = qt_create();
+	struct kvm_viommu_event e;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	uint64_t val, got;
+	int g;
+
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	for (g = VTD_G_GLOBAL; g <= VTD_G_PAGE; g++) {
+		val = DMA_CCMD_ICC | DMA_CCMD_CIRG(g) | (g > 1 ? 5 : 0) |
+		      (g > 2 ? 0x0108ULL << 16 | 1ULL << 32 : 0);
+		qt_wr64(t, DMAR_CCMD_REG, val);
+		got = qt_rd64(t, DMAR_CCMD_REG);
+		TEST_ASSERT(!(got & DMA_CCMD_ICC) && DMA_CCMD_CAIG(got) == (uint64_t)g,
+			    "CCMD 0x%llx after 0x%llx", (unsigned long long)got,
+			    (unsigned long long)val);
+		qt_wr64(t, DMAR_IVA_REG, 0x100000 | 4);
+		val = DMA_TLB_IVT | DMA_TLB_IIRG(g) | DMA_TLB_DID(5);
+		qt_wr64(t, DMAR_IOTLB_REG, val);
+		got = qt_rd64(t, DMAR_IOTLB_REG);
+		TEST_ASSERT(!(got & DMA_TLB_IVT) && DMA_TLB_IAIG(got) == (uint64_t)g,
+			    "IOTLB register 0x%llx after 0x%llx", (unsigned long long)got,
+			    (unsigned long long)val);
+	}
+	assert_no_event(t->v->dev);
+
+	event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB, efd);
+	val = DMA_CCMD_ICC | DMA_CCMD_CIRG(VTD_G_DOMAIN) | 9;
+	qt_wr64(t, DMAR_CCMD_REG, val);
+	got = qt_rd64(t, DMAR_CCMD_REG);
+	TEST_ASSERT(got & DMA_CCMD_ICC, "CCMD 0x%llx: ICC clear before the ACK",
+		    (unsigned long long)got);
+	TEST_ASSERT(eventfd_count(efd) >= 1, "CCMD: eventfd not signalled");
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_CONTEXT && e.seq == 1 &&
+		    !(e.flags & KVM_VIOMMU_EVENT_F_QUEUED) && e.desc[0] >> 61 == val >> 61 &&
+		    (uint32_t)e.desc[0] == 9,
+		    "CCMD event: type 0x%x seq %llu flags 0x%x CCMD 0x%llx", e.type,
+		    (unsigned long long)e.seq, e.flags, (unsigned long long)e.desc[0]);
+	event_ack(t->v->dev, 1);
+	got = qt_rd64(t, DMAR_CCMD_REG);
+	TEST_ASSERT(!(got & DMA_CCMD_ICC) && DMA_CCMD_CAIG(got) == VTD_G_DOMAIN,
+		    "CCMD 0x%llx after the ACK", (unsigned long long)got);
+
+	qt_wr64(t, DMAR_IVA_REG, 0x200000 | QI_IOTLB_IH | 1);
+	val = DMA_TLB_IVT | DMA_TLB_IIRG(VTD_G_PAGE) | DMA_TLB_DID(6);
+	qt_wr64(t, DMAR_IOTLB_REG, val);
+	got = qt_rd64(t, DMAR_IOTLB_REG);
+	TEST_ASSERT(got & DMA_TLB_IVT, "IOTLB 0x%llx: IVT clear before the ACK",
+		    (unsigned long long)got);
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 2 &&
+		    e.desc[0] >> 60 == val >> 60 && e.desc[1] == (0x200000 | QI_IOTLB_IH | 1),
+		    "IOTLB event: type 0x%x seq %llu IOTLB 0x%llx IVA 0x%llx", e.type,
+		    (unsigned long long)e.seq, (unsigned long long)e.desc[0],
+		    (unsigned long long)e.desc[1]);
+	event_ack(t->v->dev, 2);
+	got = qt_rd64(t, DMAR_IOTLB_REG);
+	TEST_ASSERT(!(got & DMA_TLB_IVT) && DMA_TLB_IAIG(got) == VTD_G_PAGE,
+		    "IOTLB 0x%llx after the ACK", (unsigned long long)got);
+	close(efd);
+	qt_destroy(t);
+}
+
+/* ---- cases: migration, fuzzing, a storm ------------------------------------------------- */
+
+static void test_migration(void)
+{
+	struct vtd_desc flush = vtd_desc_iotlb(VTD_G_PAGE, 2, 0x3000, 0, false);
+	struct kvm_viommu_regs_state s, bad, got, want;
+	struct qt *a = qt_create(), *b;
+	int efd = eventfd(0, EFD_NONBLOCK), i;
+	uint32_t index, wait;
+
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	qt_fault_events(a, false);
+	qt_inv_events(a, true);
+	qt_bringup(a, 1, false);
+	TEST_ASSERT(!qt_cmd(a, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC + 4), 0, 0), "modify_irte");
+	qt_assert_remap(a, 5, MSI_VEC + 4, "source, IRTE 5");
+	qt_wr64(a, DMAR_RTADDR_REG, 0x5555000);
+	qt_cmd(a, OP_GCMD, a->iommu->gcmd, DMA_GCMD_SRTP, DMA_GSTS_RTPS, DMA_GSTS_RTPS);
+	qt_wr64(a, DMAR_RTADDR_REG, 0x6666000);		/* not latched */
+	qt_queue(a, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);	/* ICS.IWC, IECTL.IP */
+	TEST_ASSERT(!qt_poll(a, wait, wait, 0), "wait with IF");
+	TEST_ASSERT(qt_signal(a, 200) == 0, "MSI of a not-present IRTE");	/* a record */
+	qt_assert_irqs(a, FAULT_VEC, 1, "source fault event");
+	/* A wait held back by an event the VMM has not ACKed. */
+	event_config(a->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
+	index = qt_queue(a, &flush, 1, Q_WAIT | Q_RING, 0, &wait);
+	TEST_ASSERT(qt_status(a, wait) == QI_IN_USE, "wait completed unACKed");
+
+	regs_state_get(a->v->dev, &s);
+	TEST_ASSERT(s.gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES | DMA_GSTS_RTPS) &&
+		    s.iqh == (uint64_t)wait << 4 && s.iqt == (uint64_t)a->iommu->free_head << 4 &&
+		    s.iqa == (VTD_QUEUE_GPA | 1) && s.irta == IRTA && s.irta_active == IRTA &&
+		    s.rtaddr == 0x6666000 && s.rtaddr_active == 0x5555000 &&
+		    s.ics == DMA_ICS_IWC && s.iectl == (DMA_ECTL_IM | DMA_ECTL_IP) &&
+		    s.iedata == INV_VEC && s.ieaddr == MSI_ADDR &&
+		    s.fedata == FAULT_VEC && (s.fsts & DMA_FSTS_PPF) &&
+		    (s.frcd[0][1] & BIT_ULL(63)) && s.frcd[0][0] >> 48 == 200,
+		    "REGS_STATE: gsts 0x%x iqh 0x%llx iqt 0x%llx iqa 0x%llx irta 0x%llx/0x%llx rtaddr 0x%llx/0x%llx ics 0x%x iectl 0x%x fsts 0x%x frcd0 0x%llx",
+		    s.gsts, (unsigned long long)s.iqh, (unsigned long long)s.iqt,
+		    (unsigned long long)s.iqa, (unsigned long long)s.irta,
+		    (unsigned long long)s.irta_active, (unsigned long long)s.rtaddr,
+		    (unsigned long long)s.rtaddr_active, s.ics, s.iectl, s.fsts,
+		    (unsigned long long)s.frcd[0][1]);
+
+	/* The destination: same config, guest memory and driver state copied. */
+	b = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+	memcpy(b->v->mem, a->v->mem, VTD_MEM_SIZE);
+	*b->iommu = *a->iommu;
+	bad = s;
+	bad.version = KVM_VIOMMU_REGS_STATE_VERSION + 1;
+	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
+	bad = s;
+	bad.flags = 1;
+	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
+	for (i = 0; i < (int)ARRAY_SIZE(bad.reserved); i += 5) {
+		bad = s;
+		bad.reserved[i] = 1;
+		VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
+	}
+	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &s), 0);
+	/* Queue processing resumed in the set: b's VMM has no interest. */
+	TEST_ASSERT(qt_status(b, wait) == QI_DONE, "destination: the held wait did not complete");
+	regs_state_get(b->v->dev, &got);
+	want = s;
+	want.iqh = s.iqt;
+	TEST_ASSERT(!memcmp(&got, &want, sizeof(got)),
+		    "REGS_STATE round trip: gsts 0x%x/0x%x iqh 0x%llx/0x%llx fsts 0x%x/0x%x iectl 0x%x/0x%x irta_active 0x%llx/0x%llx rtaddr_active 0x%llx/0x%llx",
+		    got.gsts, want.gsts, (unsigned long long)got.iqh,
+		    (unsigned long long)want.iqh, got.fsts, want.fsts, got.iectl, want.iectl,
+		    (unsigned long long)got.irta_active, (unsigned long long)want.irta_active,
+		    (unsigned long long)got.rtaddr_active, (unsigned long long)want.rtaddr_active);
+	TEST_ASSERT(viommu_get_ir_status(b->v->dev) == KVM_VIOMMU_IR_ENABLE,
+		    "destination IR_STATUS 0x%x", viommu_get_ir_status(b->v->dev));
+
+	/* The guest goes on as if nothing happened. */
+	qt_start(b);
+	TEST_ASSERT(!qt_poll(b, index, wait, 0), "destination: poll of the held wait");
+	qt_assert_remap(b, 5, MSI_VEC + 4, "destination, IRTE 5 from the copied table");
+	TEST_ASSERT(!qt_cmd(b, OP_MODIFY_IRTE, 6, irte_lo(MSI_VEC + 5), 0, 0), "modify_irte");
+	qt_assert_remap(b, 6, MSI_VEC + 5, "destination, IRTE 6");
+	for (i = 0; i < 300; i++)
+		TEST_ASSERT(!qt_submit1(b, vtd_desc_iec(i % IRT_ENTRIES, 0)), "destination IEC %d",
+			    i);
+	assert_faults_read(b, 1, 200, 0);
+	qt_assert_idle(b, "destination");
+	qt_wr32(b, DMAR_IECTL_REG, 0);
+	qt_assert_irqs(b, INV_VEC, 1, "destination: the pending invalidation event");
+	qt_assert_reg(b, DMAR_RTADDR_REG, 8, 0x6666000, "destination RTADDR");
+
+	/* The source never got its ACK. */
+	TEST_ASSERT(qt_status(a, wait) == QI_IN_USE, "source: the held wait completed");
+	close(efd);
+	qt_destroy(b);
+	qt_destroy(a);
+}
+
+/* The qwords of struct kvm_viommu_regs_state before its reserved ones. */
+#define STATE_QWORDS	(offsetof(struct kvm_viommu_regs_state, reserved) / 8)
+
+static void test_fuzz(void)
+{
+	struct kvm_viommu_regs_state s;
+	struct qt *t = qt_create();
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, *p;
+	int i, j, r, accepted = 0;
+
+	qt_bringup(t, 0, false);
+	qt_fault_events(t, false);
+	qt_inv_events(t, false);
+	qt_cmd(t, OP_FUZZ, 0x1234, 2, 0, 0);
+	qt_assert_reg(t, DMAR_VER_REG, 4, DMAR_VER_1_0, "VER after the fuzzing");
+	qt_assert_reg(t, DMAR_CAP_REG, 8, t->v->cfg.cap, "CAP after the fuzzing");
+	qt_assert_reg(t, DMAR_ECAP_REG, 8, t->v->cfg.ecap, "ECAP after the fuzzing");
+	regs_state_get(t->v->dev, &s);
+
+	/*
+	 * The saved state with a few random bits flipped: set must take it
+	 * or refuse it whole, and the guest go on either way.
+	 */
+	for (i = 0; i < 64; i++) {
+		regs_state_get(t->v->dev, &s);
+		p = (uint64_t *)&s;
+		for (j = 0; j < 1 + i % 3; j++)
+			p[1 + xorshift(&seed) % (STATE_QWORDS - 1)] ^= BIT_ULL(xorshift(&seed) & 63);
+		s.version = KVM_VIOMMU_REGS_STATE_VERSION;
+		s.flags = 0;
+		s.fedata = FAULT_VEC;
+		s.iedata = INV_VEC;
+		r = regs_state_set(t->v->dev, &s);
+		TEST_ASSERT(r == 0 || r == -EINVAL, "random REGS_STATE %d: %d", i, r);
+		accepted += !r;
+		if (i < 4)
+			qt_cmd(t, OP_FUZZ, i, 1, 0, 0);
+		qt_assert_reg(t, DMAR_VER_REG, 4, DMAR_VER_1_0, "VER after a random state");
+	}
+	ksft_print_msg("fuzz: %d of 64 random states accepted\n", accepted);
+	qt_destroy(t);
+}
+
+struct storm {
+	int dev;
+	bool stop;
+	uint64_t max_ns;
+	uint64_t calls;
+};
+
+static void *storm_prober(void *data)
+{
+	struct storm *st = data;
+	struct kvm_viommu_stats s;
+	uint64_t t0, d;
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_SEQ_CST)) {
+		t0 = viommu_now_ns();
+		viommu_get_stats(st->dev, &s);
+		d = viommu_now_ns() - t0;
+		if (d > st->max_ns)
+			st->max_ns = d;
+		st->calls++;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* A full 32K-entry queue, rung again and again: the host stays responsive. */
+static void test_doorbell_storm(void)
+{
+	struct storm st = { 0 };
+	struct qt *t = qt_create();
+	pthread_t th;
+	uint64_t t0, ns, iqh;
+	int r;
+
+	qt_cmd(t, OP_ENABLE_QI, VTD_QUEUE_MAX_QS, 0, 0, 0);
+	TEST_ASSERT(t->iommu->len == 32768, "queue of %u entries", t->iommu->len);
+	qt_cmd(t, OP_FILL, 0, t->iommu->len, 0, 0);
+	st.dev = t->v->dev;
+	r = pthread_create(&th, NULL, storm_prober, &st);
+	TEST_ASSERT(!r, "pthread_create: %s", strerror(r));
+	t0 = viommu_now_ns();
+	iqh = qt_cmd(t, OP_STORM, 8, 0, 0, 0);
+	ns = viommu_now_ns() - t0;
+	__atomic_store_n(&st.stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	ksft_print_msg("storm: 8 doorbells of 32767 descriptors: %llu ms; %s %llu ms (%llu)\n",
+		       (unsigned long long)(ns / 1000000), "device ioctl at most",
+		       (unsigned long long)(st.max_ns / 1000000), (unsigned long long)st.calls);
+	TEST_ASSERT(iqh == (uint64_t)t->iommu->free_head << 4, "IQH 0x%llx after the storm",
+		    (unsigned long long)iqh);
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, "FSTS after the storm");
+	TEST_ASSERT(st.max_ns < 10ULL * 1000000000ULL,
+		    "a device ioctl waited %llu ms during the storm",
+		    (unsigned long long)(st.max_ns / 1000000));
+	qt_destroy(t);
+}
+
+/* ---- driver ----------------------------------------------------------------------------- */
+
+static const struct viommu_case cases[] = {
+	{ "regs_config",		test_regs_config },
+	{ "reset_values",		test_reset_values },
+	{ "register_widths",		test_register_widths },
+	{ "linux_bringup_iec",		test_linux_bringup },
+	{ "iotlb_context_wait",		test_iotlb_context_wait },
+	{ "queue_wrap",			test_queue_wrap },
+	{ "wide_descriptors",		test_wide_descriptors },
+	{ "iqe_garbage",		test_iqe_garbage },
+	{ "wait_interrupt",		test_wait_interrupt },
+	{ "fault_records_overflow",	test_fault_records },
+	{ "events_ack",			test_events_ack },
+	{ "gcmd_events",		test_gcmd_events },
+	{ "reg_invalidation",		test_reg_invalidation },
+	{ "migration_round_trip",	test_migration },
+	{ "fuzz_every_offset",		test_fuzz },
+	{ "doorbell_storm",		test_doorbell_storm },
+};
+
+int main(int argc, char *argv[])
+{
+	const char *why;
+
+	setbuf(stdout, NULL);
+	ksft_print_header();
+	why = vtd_regs_unsupported();
+	if (why)
+		ksft_exit_skip("%s\n", why);
+	viommu_run_cases(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+}
