@@ -1594,7 +1594,7 @@ static void test_fuzz(void)
 	struct kvm_viommu_regs_state s;
 	struct qt *t = qt_create();
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, *p;
-	int i, j, r, accepted = 0;
+	int i, j, k, r, accepted = 0;
 
 	qt_bringup(t, 0, false);
 	qt_fault_events(t, false);
@@ -1612,8 +1612,10 @@ static void test_fuzz(void)
 	for (i = 0; i < 64; i++) {
 		regs_state_get(t->v->dev, &s);
 		p = (uint64_t *)&s;
-		for (j = 0; j < 1 + i % 3; j++)
-			p[1 + xorshift(&seed) % (STATE_QWORDS - 1)] ^= BIT_ULL(xorshift(&seed) & 63);
+		for (j = 0; j < 1 + i % 3; j++) {
+			k = 1 + xorshift(&seed) % (STATE_QWORDS - 1);
+			p[k] ^= BIT_ULL(xorshift(&seed) & 63);
+		}
 		s.version = KVM_VIOMMU_REGS_STATE_VERSION;
 		s.flags = 0;
 		s.fedata = FAULT_VEC;
