@@ -1830,6 +1830,69 @@ static void test_x2apic_dest_high(void)
 	t_destroy(t);
 }
 
+/*
+ * EIME: the x2APIC broadcast is 0xffffffff; 0xff is APIC ID 255, which no
+ * vCPU has, or in logical mode cluster 0's IDs 0-7 (vCPUs 0-3).  First with
+ * KVM_CAP_X2APIC_API as QEMU enables it for eim=on (32-bit IDs, no
+ * broadcast quirk), then with KVM's default, where KVM takes 0xff for a
+ * broadcast "to support physical x2APIC without interrupt remapping"
+ * (Documentation/virt/kvm/api.rst): with remapping, the IRTE's 32 bits are
+ * the destination either way.
+ */
+static void x2apic_broadcast(bool x2apic_api)
+{
+	const uint64_t api = KVM_X2APIC_API_USE_32BIT_IDS |
+			     KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+	struct tctx *t;
+	int via, i, r;
+
+	if (x2apic_api && (kvm_check_cap(KVM_CAP_X2APIC_API) & api) != api)
+		viommu_case_skip("no KVM_CAP_X2APIC_API with 32-bit IDs and no broadcast quirk");
+	t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
+	if (x2apic_api)
+		vm_enable_cap(t->g->vm, KVM_CAP_X2APIC_API, api);
+	for (via = 0; via < NR_VIAS; via++) {
+		uint32_t idx = 780 + via * 4;
+
+		t_irte(t, idx, viommu_irte_lo(VEC(0), 0xff, true, VIOMMU_DLM_FIXED, 0), 0);
+		t_step(t, "%s: x2APIC physical 0xff (APIC ID 255)", via_name[via]);
+		r = t_fire(t, via, msi_remap(idx));
+		TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
+			    "%s: KVM_SIGNAL_MSI returned %d (%s), expected 0 (no vCPU)",
+			    t->step, r, viommu_err_str(r));
+		t_settle(t);
+
+		t_irte(t, idx + 1, viommu_irte_lo(VEC(1), 0xffffffff, true,
+						  VIOMMU_DLM_FIXED, 0), 0);
+		t_step(t, "%s: x2APIC physical 0xffffffff (broadcast)", via_name[via]);
+		t_fire_ok(t, via, msi_remap(idx + 1));
+		for (i = 0; i < t->nr; i++)
+			t_expect(t, i, VEC(1), 1);
+		t_settle(t);
+
+		t_irte(t, idx + 2, viommu_irte_lo(VEC(2), 0xff, true, VIOMMU_DLM_FIXED,
+						  VIOMMU_IRTE_DM_LOGICAL), 0);
+		t_step(t, "%s: x2APIC logical 0x000000ff", via_name[via]);
+		t_fire_ok(t, via, msi_remap(idx + 2));
+		for (i = 0; i < t->nr; i++)
+			t_expect(t, i, VEC(2), 1);
+		t_settle(t);
+	}
+	t_step(t, "end");
+	t_assert_no_faults(t);
+	t_destroy(t);
+}
+
+static void test_x2apic_broadcast_x2apic_api(void)
+{
+	x2apic_broadcast(true);
+}
+
+static void test_x2apic_broadcast_default(void)
+{
+	x2apic_broadcast(false);
+}
+
 /* ---- cases: no exits to userspace -------------------------------------------------- */
 
 #define NO_EXIT_DELIVERIES	10000
@@ -2014,6 +2077,8 @@ static const struct viommu_case cases[] = {
 	{ "dlm_init_xapic",		test_dlm_init_xapic },
 	{ "dlm_init_x2apic",		test_dlm_init_x2apic },
 	{ "x2apic_dest_high",		test_x2apic_dest_high },
+	{ "x2apic_broadcast_x2apic_api", test_x2apic_broadcast_x2apic_api },
+	{ "x2apic_broadcast_default",	test_x2apic_broadcast_default },
 	{ "iec_global",			test_iec_global },
 	{ "iec_index",			test_iec_index },
 	{ "iec_index_mask",		test_iec_index_mask },
