@@ -50,6 +50,7 @@
 #define RTE_REMAPPABLE		BIT_ULL(48)
 
 struct gcmd;
+struct ghold;
 
 struct itest {
 	struct viommu_guest *g;
@@ -58,6 +59,7 @@ struct itest {
 	/* Guest-programmed I/O APIC: host views of the guest's globals. */
 	struct gcmd *cmd;
 	uint32_t *linux_count;
+	struct ghold *hold;
 };
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -424,6 +426,8 @@ static void test_masked(void)
 #define DOORBELL_VEC		0xee
 /* The IRTE vector of test_guest_level_linux(), with a handler of its own. */
 #define LINUX_LEVEL_VEC		0x51
+/* test_level_logical_held()'s, whose handler holds its EOI. */
+#define HOLD_VEC		0x53
 
 enum gop {
 	GOP_WRITE_RTE = 1,	/* ioapic_write_entry(): high word, then low */
@@ -445,6 +449,18 @@ static uint32_t gioapic_lock;
 static bool gx2apic;
 /* Per APIC ID: LINUX_LEVEL_VEC interrupts taken. */
 static uint32_t glinux_count[VIOMMU_MAX_VCPUS];
+
+/*
+ * Per APIC ID, for HOLD_VEC: interrupts taken; how many the host let end
+ * (the handler spins until then); EOIs done.
+ */
+struct ghold {
+	uint32_t count[VIOMMU_MAX_VCPUS];
+	uint32_t release[VIOMMU_MAX_VCPUS];
+	uint32_t eoi[VIOMMU_MAX_VCPUS];
+};
+
+static struct ghold ghold;
 
 static void gioapic_lock_acquire(void)
 {
@@ -551,6 +567,23 @@ static void guest_linux_level_handler(struct ex_regs *regs)
 	gioapic_lock_release();
 }
 
+static void guest_hold_handler(struct ex_regs *regs)
+{
+	uint32_t id = gx2apic ? x2apic_read_reg(APIC_ID) : xapic_read_reg(APIC_ID) >> 24;
+	uint32_t n;
+
+	GUEST_ASSERT_2(id < VIOMMU_MAX_VCPUS, id, regs->vector);
+	n = READ_ONCE(ghold.count[id]) + 1;
+	WRITE_ONCE(ghold.count[id], n);
+	while (READ_ONCE(ghold.release[id]) < n)
+		asm volatile("pause" ::: "memory");
+	if (gx2apic)
+		x2apic_write_reg(APIC_EOI, 0);
+	else
+		xapic_write_reg(APIC_EOI, 0);
+	WRITE_ONCE(ghold.eoi[id], n);
+}
+
 /* it_setup_table(), with vCPU 0 taking commands and the Linux handler. */
 static void it_setup_guest(struct itest *t, int nr_vcpus, unsigned int flags,
 			   uint8_t irta_s)
@@ -563,12 +596,14 @@ static void it_setup_guest(struct itest *t, int nr_vcpus, unsigned int flags,
 	gx2apic = viommu_guest_x2apic(t->g);
 	sync_global_to_guest(vm, gx2apic);
 	vm_install_exception_handler(vm, LINUX_LEVEL_VEC, guest_linux_level_handler);
+	vm_install_exception_handler(vm, HOLD_VEC, guest_hold_handler);
 	viommu_guest_set_code(t->g, guest_ioapic_code);
 	viommu_guest_write_irte(t->g, 0, DOORBELL_IDX,
 				viommu_irte_lo(DOORBELL_VEC, 0, gx2apic,
 					       VIOMMU_DLM_FIXED, 0), 0);
 	t->cmd = addr_gva2hva(vm, (vm_vaddr_t)&gcmd);
 	t->linux_count = addr_gva2hva(vm, (vm_vaddr_t)glinux_count);
+	t->hold = addr_gva2hva(vm, (vm_vaddr_t)&ghold);
 	viommu_guest_start(t->g);
 }
 
@@ -811,6 +846,76 @@ static void level_logical_case(unsigned int flags, uint8_t dlm)
 				    "round %d, line low: vCPU %d took 0x50 %u times, then %u",
 				    round, i, seen[i], viommu_guest_count(t.g, i, 0x50));
 	}
+	it_teardown(&t);
+}
+
+/* Waits until *@p (guest memory) is at least @n. */
+static void wait_guest_u32(struct itest *t, uint32_t *p, uint32_t n, const char *what)
+{
+	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
+
+	while (__atomic_load_n(p, __ATOMIC_SEQ_CST) < n) {
+		if (viommu_now_ns() > deadline) {
+			viommu_guest_check_corruption(t->g);
+			TEST_FAIL("%s: %u, want %u", what, *p, n);
+		}
+		usleep(20);
+	}
+}
+
+/*
+ * The same logical level pin (mask 0x6, xAPIC flat), programmed by the
+ * guest, whose handlers hold their EOIs: while no vCPU has EOIed, Remote
+ * IRR stays set and the line held high brings nothing more; vCPU 1's EOI
+ * alone clears it and brings the next interrupt to both vCPUs; with the
+ * line low, the remaining EOIs leave Remote IRR clear and bring nothing.
+ */
+static void test_level_logical_held(void)
+{
+	uint64_t rte = rte_remappable(IDX_LEVEL, HOLD_VEC, RTE_LEVEL);
+	struct ghold *h;
+	struct itest t;
+	int i;
+
+	it_setup_guest(&t, 4, 0, IRTA_SIZE_256);
+	h = t.hold;
+	viommu_guest_write_irte(t.g, 0, IDX_LEVEL,
+				viommu_irte_lo(HOLD_VEC, 0x6, false, VIOMMU_DLM_FIXED,
+					       VIOMMU_IRTE_DM_LOGICAL | VIOMMU_IRTE_TM_LEVEL),
+				viommu_irte_hi(IOAPIC_SID, 0, VIOMMU_SVT_SID));
+	guest_cmd(&t, GOP_WRITE_RTE, PIN_LEVEL, rte);
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	wait_guest_u32(&t, &h->count[1], 1, "vCPU 1, held level interrupts");
+	wait_guest_u32(&t, &h->count[2], 1, "vCPU 2, held level interrupts");
+	usleep(QUIET_US);
+	TEST_ASSERT(h->count[1] == 1 && h->count[2] == 1,
+		    "no EOI yet, line high: vCPUs 1 and 2 took %u and %u, want 1 and 1",
+		    h->count[1], h->count[2]);
+	assert_remote_irr(&t, PIN_LEVEL, true);
+
+	/* vCPU 1's EOI: the next interrupt, while vCPU 2 still holds its own. */
+	__atomic_store_n(&h->release[1], 1, __ATOMIC_SEQ_CST);
+	wait_guest_u32(&t, &h->eoi[1], 1, "vCPU 1, EOIs");
+	wait_guest_u32(&t, &h->count[1], 2, "vCPU 1, after its EOI, line high");
+	assert_remote_irr(&t, PIN_LEVEL, true);
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+	__atomic_store_n(&h->release[1], ~0U, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&h->release[2], ~0U, __ATOMIC_SEQ_CST);
+	/* vCPU 2 takes the one pending in its IRR after its EOI. */
+	wait_guest_u32(&t, &h->eoi[1], 2, "vCPU 1, EOIs, line low");
+	wait_guest_u32(&t, &h->eoi[2], 2, "vCPU 2, EOIs, line low");
+	usleep(QUIET_US);
+	assert_remote_irr(&t, PIN_LEVEL, false);
+	for (i = 0; i < t.nr; i++) {
+		uint32_t want = i == 1 || i == 2 ? 2 : 0;
+
+		TEST_ASSERT(h->count[i] == want && h->eoi[i] == want,
+			    "line low, all EOIed: vCPU %d took %u, EOIed %u, want %u", i,
+			    h->count[i], h->eoi[i], want);
+	}
+	assert_only(&t, 1, HOLD_VEC, 0, "the counting handler");
 	it_teardown(&t);
 }
 
@@ -1164,6 +1269,7 @@ static const struct viommu_case cases[] = {
 	{ "level_logical_xapic",	test_level_logical_xapic },
 	{ "level_logical_x2apic",	test_level_logical_x2apic },
 	{ "level_lowest_xapic",		test_level_lowest_xapic },
+	{ "level_logical_held_eoi",	test_level_logical_held },
 	{ "rte_handle15_64k",		test_rte_handle15_64k },
 	{ "fault_0x21_rte_index",	test_fault_rte_index },
 	{ "fault_0x22_not_present",	test_fault_not_present },
