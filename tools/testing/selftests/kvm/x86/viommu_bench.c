@@ -12,6 +12,8 @@
  *   bench ROW kernel_ns=<ns/op> user_ns=<ns/op> ratio=<user/kernel> \
  *         exits_per_op=<KVM_RUN returns/op, kernel path> user_exits_per_op=<...>
  *
+ * and the qi_* rows add overhead= and floor_ns= before exits_per_op.
+ *
  * Both sides of a row run in the same process, one after the other, each
  * after a warm-up of its own.  Times are CLOCK_MONOTONIC; under nested
  * emulation only the ratios mean anything.  Diagnostics go to stderr.
@@ -70,6 +72,24 @@
  *                    ioapic_remap's, measured in the same run: what the
  *                    in-kernel I/O APIC saves.  N/20 operations per side.
  *
+ *   qi_iec_wait      The guest's modify_irte() of one of 32 MSIs, as Linux
+ *                    retargets it: the IRTE in guest memory, an index IEC
+ *                    and a wait descriptor through the invalidation queue,
+ *                    polling the wait's status dword (qi_submit_sync()).
+ *                    kernel_ns: the register page in KVM (REGS_CONFIG), the
+ *                    I/O APIC and MSI routes of irte_retarget remappable.
+ *                    user_ns: no register page in KVM; this program emulates
+ *                    it through KVM_EXIT_MMIO as QEMU does, and after each
+ *                    IEC re-translates the 32 MSI routes and commits all 56
+ *                    with KVM_SET_GSI_ROUTING.  overhead=kernel_ns over
+ *                    mmio_exit_limit's kernel_ns (floor_ns), measured in
+ *                    the same process first: target <= 1.3.  exits_per_op:
+ *                    the kernel side's, target 0.  N/100 operations a side.
+ *
+ *   qi_iotlb_wait    The same for qi_flush_iotlb() of one page (page-
+ *                    selective, AM 0) and its wait; the emulation drops the
+ *                    page from a software IOTLB as QEMU does.  N/10 ops.
+ *
  * A new row is a function of type row_fn and an entry in rows[].
  */
 #include <errno.h>
@@ -88,6 +108,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "viommu.h"
+#include "viommu_regs.h"
 
 #define DEFAULT_ITERS	20000
 
@@ -110,15 +131,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void print_row(const char *name, const struct side_result *k,
-		      const struct side_result *u)
+/* @extra: more "key=value " pairs, between ratio= and exits_per_op=. */
+static void print_row_extra(const char *name, const struct side_result *k,
+			    const struct side_result *u, const char *extra)
 {
-	printf("bench %s kernel_ns=%.0f user_ns=%.0f ratio=%.2f ", name,
+	printf("bench %s kernel_ns=%.0f user_ns=%.0f ratio=%.2f %s", name,
 	       k->ns_per_op, u->ns_per_op,
-	       k->ns_per_op > 0 ? u->ns_per_op / k->ns_per_op : 0.0);
+	       k->ns_per_op > 0 ? u->ns_per_op / k->ns_per_op : 0.0, extra);
 	printf("exits_per_op=%.3f user_exits_per_op=%.3f\n",
 	       k->exits_per_op, u->exits_per_op);
 	fflush(stdout);
+}
+
+static void print_row(const char *name, const struct side_result *k,
+		      const struct side_result *u)
+{
+	print_row_extra(name, k, u, "");
 }
 
 /* ---- row: mmio_exit_limit -------------------------------------------------- */
@@ -210,9 +238,13 @@ static void mmio_ioeventfd(struct kvm_vm *vm, int efd, bool assign)
 	vm_ioctl(vm, KVM_IOEVENTFD, &ioev);
 }
 
-static int row_mmio_exit_limit(const char *name, const struct bench_opts *o)
+/*
+ * The bare MMIO write exit, completed by an ioeventfd (@kernel) and by this
+ * program (@user): 0, or KSFT_SKIP without ioeventfds.
+ */
+static int mmio_exit_floor(const char *name, const struct bench_opts *o,
+			   struct side_result *kernel, struct side_result *user)
 {
-	struct side_result kernel, user;
 	uint64_t warm = o->iters / 10 ? o->iters / 10 : 1, phase = 0, count;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -238,7 +270,7 @@ static int row_mmio_exit_limit(const char *name, const struct bench_opts *o)
 	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
 	mmio_ioeventfd(vm, efd, true);
 	mmio_phase(vm, vcpu, phase++, warm, NULL);
-	mmio_phase(vm, vcpu, phase++, o->iters, &kernel);
+	mmio_phase(vm, vcpu, phase++, o->iters, kernel);
 	mmio_ioeventfd(vm, efd, false);
 	TEST_ASSERT(read(efd, &count, sizeof(count)) == sizeof(count),
 		    "read(eventfd): %s", strerror(errno));
@@ -249,12 +281,22 @@ static int row_mmio_exit_limit(const char *name, const struct bench_opts *o)
 
 	/* User side: every write exits to the loop above. */
 	mmio_phase(vm, vcpu, phase++, warm, NULL);
-	mmio_phase(vm, vcpu, phase++, o->iters, &user);
+	mmio_phase(vm, vcpu, phase++, o->iters, user);
 
-	TEST_ASSERT(user.exits_per_op >= 1.0,
-		    "user side: %.3f exits per write, expected >= 1", user.exits_per_op);
+	TEST_ASSERT(user->exits_per_op >= 1.0,
+		    "user side: %.3f exits per write, expected >= 1", user->exits_per_op);
 
 	kvm_vm_free(vm);
+	return 0;
+}
+
+static int row_mmio_exit_limit(const char *name, const struct bench_opts *o)
+{
+	struct side_result kernel, user;
+	int r = mmio_exit_floor(name, o, &kernel, &user);
+
+	if (r)
+		return r;
 	print_row(name, &kernel, &user);
 	return KSFT_PASS;
 }
@@ -565,6 +607,340 @@ static int row_irte_retarget(const char *name, const struct bench_opts *o)
 	return KSFT_PASS;
 }
 
+/* ---- rows: qi_iec_wait, qi_iotlb_wait ------------------------------------------ */
+
+#define QB_IRTA		(VTD_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7)	/* 256 entries */
+#define QB_DID		1
+
+enum { QB_IEC, QB_IOTLB };
+
+/* Written by the host before each phase (sync_global_to_guest). */
+static uint64_t qb_iters;
+static uint64_t qb_kind;
+static struct vtd_iommu qb_iommu;
+
+/* The IRTE of MSI @j after operation @i: it moves to the next vCPU. */
+static uint64_t qb_irte_lo(uint64_t i, int j)
+{
+	return viommu_irte_lo(RT_VEC(j), (i / RT_MSIS + 1) % RT_VCPUS, true,
+			      VIOMMU_DLM_FIXED, 0);
+}
+
+/*
+ * Linux's bring-up, then per phase qb_iters operations: retarget an MSI
+ * (modify_irte(): the IRTE, an index IEC and its wait) or unmap a page
+ * (qi_flush_iotlb() page-selective and its wait), polling the status dword.
+ */
+static void qb_guest(uint64_t idx)
+{
+	struct viommu_irte *irt = (struct viommu_irte *)VTD_IRT_GPA;
+	uint64_t phase, i;
+	int j, rc;
+
+	vtd_iommu_init(&qb_iommu, VTD_BASE);
+	vtd_enable_qi(&qb_iommu, VTD_QUEUE_GPA, 0, false, VTD_STATUS_GPA);
+	rc = vtd_set_irq_remapping(&qb_iommu, QB_IRTA);
+	GUEST_ASSERT_1(!rc, rc);
+	vtd_enable_irq_remapping(&qb_iommu);
+	for (phase = 0;; phase++) {
+		GUEST_SYNC(phase);
+		for (i = 0; i < qb_iters; i++) {
+			j = i % RT_MSIS;
+			if (qb_kind == QB_IEC)
+				rc = vtd_modify_irte(&qb_iommu, &irt[RT_INDEX(j)], RT_INDEX(j),
+						     qb_irte_lo(i, j), 0);
+			else
+				rc = vtd_qi_flush_iotlb(&qb_iommu, QB_DID, (i % 512) << 12, 0,
+							VTD_G_PAGE);
+			GUEST_ASSERT_2(!rc, rc, i);
+		}
+	}
+}
+
+#define QB_IOTLB_ENTRIES	256
+
+/*
+ * The register page and queue as QEMU's intel-iommu emulates them, in this
+ * program, one KVM_EXIT_MMIO at a time.
+ */
+struct qb_emu {
+	struct retarget rt;
+	uint32_t gsts, fsts, ics;
+	uint64_t iqa, iqh, iqt, irta, irta_active;
+	struct { uint16_t did; uint64_t addr; bool valid; } iotlb[QB_IOTLB_ENTRIES];
+	uint64_t iecs, iotlb_invs, waits;
+};
+
+/* QEMU's vtd_iec_notify_all() under KVM: every MSI route re-translated. */
+static void qb_emu_iec(struct vtd_vm *v, struct qb_emu *e)
+{
+	struct viommu_irte *irt = addr_gpa2hva(v->vm, e->irta_active & ~0xfffULL);
+	int j;
+
+	for (j = 0; j < RT_MSIS; j++)
+		e->rt.dest[j] = irt[RT_INDEX(j)].lo >> VIOMMU_IRTE_DST_SHIFT;
+	rt_routes(&e->rt, false);
+	e->iecs++;
+}
+
+/* vtd_iotlb_page_invalidate(): drop the matching entries of the IOTLB. */
+static void qb_emu_iotlb(struct qb_emu *e, const uint64_t *d)
+{
+	uint16_t did = d[0] >> 16;
+	uint64_t addr = d[1] & ~0xfffULL, size = 4096ULL << (d[1] & 0x3f);
+	int i;
+
+	for (i = 0; i < QB_IOTLB_ENTRIES; i++)
+		if (e->iotlb[i].valid && e->iotlb[i].did == did &&
+		    e->iotlb[i].addr - addr < size)
+			e->iotlb[i].valid = false;
+	e->iotlb_invs++;
+}
+
+static void qb_emu_queue(struct vtd_vm *v, struct qb_emu *e)
+{
+	uint32_t len = 1U << (8 + (e->iqa & DMA_IQA_QS_MASK));
+	uint64_t *d, status;
+
+	while (e->iqh != e->iqt) {
+		d = addr_gpa2hva(v->vm, (e->iqa & ~0xfffULL) + e->iqh);
+		switch (d[0] & 0xf) {
+		case QI_IEC_TYPE:
+			qb_emu_iec(v, e);
+			break;
+		case QI_IOTLB_TYPE:
+			qb_emu_iotlb(e, d);
+			break;
+		case QI_IWD_TYPE:
+			if (d[0] & QI_IWD_SW) {
+				status = d[0] >> 32;
+				memcpy(addr_gpa2hva(v->vm, d[1]), &status, 4);
+			}
+			if (d[0] & QI_IWD_IF)
+				e->ics |= DMA_ICS_IWC;
+			e->waits++;
+			break;
+		default:
+			e->fsts |= DMA_FSTS_IQE;
+			return;
+		}
+		e->iqh = (e->iqh + 16) % (len * 16);
+	}
+}
+
+static uint32_t qb_emu_read(struct vtd_vm *v, struct qb_emu *e, uint32_t off)
+{
+	switch (off) {
+	case DMAR_VER_REG:
+		return DMAR_VER_1_0;
+	case DMAR_CAP_REG:
+	case DMAR_CAP_REG + 4:
+		return (VTD_DEFAULT_CAP | VTD_CAP_LAYOUT) >> (off - DMAR_CAP_REG) * 8;
+	case DMAR_ECAP_REG:
+	case DMAR_ECAP_REG + 4:
+		return (VTD_DEFAULT_ECAP | VTD_ECAP_LAYOUT) >> (off - DMAR_ECAP_REG) * 8;
+	case DMAR_GSTS_REG:
+		return e->gsts;
+	case DMAR_FSTS_REG:
+		return e->fsts;
+	case DMAR_IQH_REG:
+		return e->iqh;
+	case DMAR_IQT_REG:
+		return e->iqt;
+	case DMAR_ICS_REG:
+		return e->ics;
+	}
+	return 0;
+}
+
+static void qb_emu_gcmd(struct qb_emu *e, uint32_t cmd)
+{
+	static const uint32_t persistent = DMA_GCMD_TE | DMA_GCMD_QIE | DMA_GCMD_IRE |
+					   DMA_GCMD_CFI;
+
+	if ((cmd & DMA_GCMD_QIE) && !(e->gsts & DMA_GSTS_QIES))
+		e->iqh = 0;
+	e->gsts = (e->gsts & ~persistent) | (cmd & persistent);
+	if (cmd & DMA_GCMD_SIRTP) {
+		e->irta_active = e->irta;
+		e->gsts |= DMA_GSTS_IRTPS;
+	}
+	if (cmd & DMA_GCMD_SRTP)
+		e->gsts |= DMA_GSTS_RTPS;
+}
+
+/* The low (@byte 0) or high (4) dword of a 64-bit register. */
+static void qb_set_dword(uint64_t *reg, uint32_t byte, uint32_t val)
+{
+	uint32_t shift = byte * 8;
+
+	*reg = (*reg & ~(0xffffffffULL << shift)) | (uint64_t)val << shift;
+}
+
+static void qb_emu_write(struct vtd_vm *v, struct qb_emu *e, uint32_t off, uint32_t val)
+{
+	switch (off) {
+	case DMAR_GCMD_REG:
+		qb_emu_gcmd(e, val);
+		break;
+	case DMAR_FSTS_REG:
+		e->fsts &= ~val;
+		break;
+	case DMAR_IQT_REG:
+		e->iqt = val & 0x7fff0;
+		if (e->gsts & DMA_GSTS_QIES)
+			qb_emu_queue(v, e);
+		break;
+	case DMAR_IQA_REG:
+	case DMAR_IQA_REG + 4:
+		qb_set_dword(&e->iqa, off - DMAR_IQA_REG, val);
+		break;
+	case DMAR_ICS_REG:
+		e->ics &= ~val;
+		break;
+	case DMAR_IRTA_REG:
+	case DMAR_IRTA_REG + 4:
+		qb_set_dword(&e->irta, off - DMAR_IRTA_REG, val);
+		break;
+	}
+}
+
+/* A 4- or 8-byte access, the latter as two dwords, low first. */
+static void qb_emu_mmio(struct vtd_vm *v, struct kvm_run *run)
+{
+	struct qb_emu *e = v->priv;
+	uint32_t off = run->mmio.phys_addr - VTD_BASE, val[2] = { 0, 0 };
+	uint32_t i, n = run->mmio.len / 4;
+
+	TEST_ASSERT(run->mmio.phys_addr >= VTD_BASE && off < KVM_VIOMMU_REG_SIZE &&
+		    (run->mmio.len == 4 || run->mmio.len == 8) && !(off % run->mmio.len),
+		    "guest MMIO of %u bytes at 0x%llx", run->mmio.len, run->mmio.phys_addr);
+	if (run->mmio.is_write) {
+		memcpy(val, run->mmio.data, run->mmio.len);
+		for (i = 0; i < n; i++)
+			qb_emu_write(v, e, off + 4 * i, val[i]);
+	} else {
+		for (i = 0; i < n; i++)
+			val[i] = qb_emu_read(v, e, off + 4 * i);
+		memcpy(run->mmio.data, val, run->mmio.len);
+	}
+}
+
+/*
+ * The guest of one side: the kernel's register page (@kernel: remappable
+ * routes, the IRTEs translate), or this program's emulation of it through
+ * KVM_EXIT_MMIO (compatibility routes that it rewrites after each IEC).
+ * The 32 MSI routes and the 24 I/O APIC ones are irte_retarget's.  Returns
+ * with the guest's bring-up done.
+ */
+static struct vtd_vm *qb_side(bool kernel, int kind, struct qb_emu *e)
+{
+	struct vtd_vm *v = vtd_vm_create(qb_guest, kernel ? VTD_VM_DEV | VTD_VM_REGS : 0);
+	int j;
+
+	qb_kind = kind;
+	sync_global_to_guest(v->vm, qb_kind);
+	memset(e, 0, sizeof(*e));
+	e->rt.g = v->g;
+	for (j = 0; j < RT_MSIS; j++)
+		viommu_guest_write_irte(v->g, 0, RT_INDEX(j), qb_irte_lo(~0ULL, j), 0);
+	if (!kernel) {
+		v->mmio = qb_emu_mmio;
+		v->priv = e;
+		for (j = 0; j < QB_IOTLB_ENTRIES; j++) {
+			e->iotlb[j].did = QB_DID;
+			e->iotlb[j].addr = (uint64_t)j << 12;
+			e->iotlb[j].valid = true;
+		}
+	}
+	rt_routes(&e->rt, kernel);
+	TEST_ASSERT(vtd_run(v) == 0, "guest bring-up");
+	return v;
+}
+
+/* @n operations, from one GUEST_SYNC to the next. */
+static void qb_phase(struct vtd_vm *v, uint64_t phase, uint64_t n, struct side_result *res)
+{
+	uint64_t exits = v->exits, t0;
+
+	qb_iters = n;
+	sync_global_to_guest(v->vm, qb_iters);
+	t0 = now_ns();
+	TEST_ASSERT(vtd_run(v) == phase, "guest not at phase %llu", (unsigned long long)phase);
+	if (res) {
+		res->ns_per_op = (double)(now_ns() - t0) / n;
+		/* Not the closing GUEST_SYNC. */
+		res->exits_per_op = (double)(v->exits - exits - 1) / n;
+	}
+}
+
+static int qi_row(const char *name, const struct bench_opts *o, int kind, uint64_t div)
+{
+	uint64_t n = ir_ops(o, div), warm = n / 10 ? n / 10 : 1;
+	struct side_result floor_k, floor_u, kernel, user;
+	struct kvm_viommu_stats s0, s1;
+	const char *why = vtd_regs_unsupported();
+	struct qb_emu *e;
+	uint64_t done;
+	struct vtd_vm *v;
+	char extra[96];
+	int r, j;
+
+	if (why) {
+		fprintf(stderr, "%s: %s\n", name, why);
+		return KSFT_SKIP;
+	}
+	r = mmio_exit_floor(name, o, &floor_k, &floor_u);
+	if (r)
+		return r;
+	e = calloc(1, sizeof(*e));
+	TEST_ASSERT(e, "out of memory");
+
+	/* Kernel: the guest's descriptors complete in KVM. */
+	v = qb_side(true, kind, e);
+	qb_phase(v, 1, warm, NULL);
+	viommu_get_stats(v->dev, &s0);
+	qb_phase(v, 2, n, &kernel);
+	viommu_get_stats(v->dev, &s1);
+	done = s1.invalidations - s0.invalidations;
+	TEST_ASSERT(done == (kind == QB_IEC ? n : 0) && !s1.faults,
+		    "%s: %llu IECs and %llu faults in the kernel for %llu operations", name,
+		    (unsigned long long)done, (unsigned long long)s1.faults,
+		    (unsigned long long)n);
+	vtd_vm_destroy(v);
+
+	/* User: every register access an exit, QEMU's work per descriptor. */
+	v = qb_side(false, kind, e);
+	qb_phase(v, 1, warm, NULL);
+	done = kind == QB_IEC ? e->iecs : e->iotlb_invs;
+	qb_phase(v, 2, n, &user);
+	done = (kind == QB_IEC ? e->iecs : e->iotlb_invs) - done;
+	TEST_ASSERT(done == n && !e->fsts, "%s: the emulation did %llu of %llu, FSTS 0x%x",
+		    name, (unsigned long long)done, (unsigned long long)n, e->fsts);
+	/* The routes follow the IRTEs as the phase's last operations left them. */
+	for (j = 0; kind == QB_IEC && j < RT_MSIS && j < (int)n; j++)
+		TEST_ASSERT(e->rt.dest[j] == (int)(((n - 1 - j) / RT_MSIS + 1) % RT_VCPUS),
+			    "%s: MSI %d routed to vCPU %d", name, j, e->rt.dest[j]);
+	vtd_vm_destroy(v);
+	free(e);
+
+	snprintf(extra, sizeof(extra), "overhead=%.2f floor_ns=%.0f ",
+		 floor_k.ns_per_op > 0 ? kernel.ns_per_op / floor_k.ns_per_op : 0.0,
+		 floor_k.ns_per_op);
+	print_row_extra(name, &kernel, &user, extra);
+	return KSFT_PASS;
+}
+
+static int row_qi_iec_wait(const char *name, const struct bench_opts *o)
+{
+	return qi_row(name, o, QB_IEC, 100);
+}
+
+static int row_qi_iotlb_wait(const char *name, const struct bench_opts *o)
+{
+	return qi_row(name, o, QB_IOTLB, 10);
+}
+
 /* ---- rows: ioapic_remap, ioapic_remap_split ------------------------------------ */
 
 #define IOAPIC_PIN		18	/* not shared with the PIC */
@@ -756,6 +1132,10 @@ static const struct {
 	  "level I/O APIC pin, delivery + EOI in KVM: remapped vs. not remapped" },
 	{ "ioapic_remap_split", row_ioapic_remap_split,
 	  "the same through a split irqchip's userspace I/O APIC" },
+	{ "qi_iec_wait", row_qi_iec_wait,
+	  "guest IRTE + IEC + wait: kernel register page vs. emulated via MMIO exits" },
+	{ "qi_iotlb_wait", row_qi_iotlb_wait,
+	  "guest page-selective IOTLB + wait: kernel register page vs. emulated" },
 };
 
 /* A row in a child of its own: 0, KSFT_SKIP or a failure status. */
@@ -800,7 +1180,8 @@ static void __noreturn print_usage(const char *prog, int status)
 
 	fprintf(status ? stderr : stdout,
 		"usage: %s [-n N] [-l] [ROW...]\n"
-		"  -n N  operations per side (default %d; msi_remap_*: N/4, irte_retarget: N/100)\n"
+		"  -n N  operations per side (default %d; msi_remap_*: N/4, irte_retarget and\n"
+		"        qi_iec_wait: N/100, qi_iotlb_wait: N/10)\n"
 		"  -l    list the rows\n"
 		"No ROW: every row.  Rows:\n", prog, DEFAULT_ITERS);
 	for (i = 0; i < (int)ARRAY_SIZE(rows); i++)
