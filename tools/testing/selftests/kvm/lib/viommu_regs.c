@@ -328,24 +328,17 @@ clear:
 
 const char *vtd_regs_unsupported(void)
 {
-	static char why[160];
-	const char *ir = viommu_ir_unsupported();
-	struct kvm_vm *vm;
-	int fd, r;
+	const char *why = viommu_ir_unsupported();
+	struct viommu_guest *g;
+	int r;
 
-	if (ir)
-		return ir;
-	vm = vm_create_barebones();
-	vm_create_irqchip(vm);
-	fd = viommu_create_or_die(vm);
-	r = viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
-	if (r)
-		snprintf(why, sizeof(why),
-			 "KVM_DEV_VIOMMU_REGS_CONFIG not supported (%s): kvm.ko predates the register page",
-			 strerror(-r));
-	close(fd);
-	kvm_vm_free(vm);
-	return r ? why : NULL;
+	if (why)
+		return why;
+	g = viommu_guest_create(1, 0, true);
+	r = viommu_has_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
+	viommu_guest_destroy(g);
+	return r ? "KVM_DEV_VIOMMU_REGS_CONFIG not supported: kvm.ko predates the register page" :
+		   NULL;
 }
 
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)

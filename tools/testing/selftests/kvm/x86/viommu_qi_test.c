@@ -14,8 +14,8 @@
  *
  * Every case runs in a child process of its own, so that a failed assertion
  * (TEST_ASSERT exits) or a hang (alarm) costs one TAP result, not the rest.
- * The whole program skips when the loaded KVM does not serve the register
- * page.
+ * The whole program skips without the device's interrupt remapping, each
+ * case when the loaded KVM does not serve the register page.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -278,10 +278,20 @@ struct qt {
 	struct vtd_iommu *iommu;	/* the guest's driver state */
 };
 
+/* Cases skip when the loaded KVM has the device but not its register page. */
+static void qt_skip_unsupported(void)
+{
+	const char *why = vtd_regs_unsupported();
+
+	if (why)
+		viommu_case_skip("%s", why);
+}
+
 static struct qt *qt_create_caps(uint64_t cap, uint64_t ecap)
 {
 	struct qt *t = calloc(1, sizeof(*t));
 
+	qt_skip_unsupported();
 	TEST_ASSERT(t, "out of memory");
 	t->v = vtd_vm_create_caps(qi_guest, VTD_VM_DEV | VTD_VM_REGS, cap, ecap);
 	t->m = addr_gva2hva(t->v->vm, (vm_vaddr_t)&mbox);
@@ -615,8 +625,11 @@ static void test_regs_config(void)
 {
 	struct kvm_viommu_regs_config c, bad;
 	struct kvm_viommu_regs_state s;
+	struct kvm_vm *vm;
 	int dev, i;
-	struct kvm_vm *vm = vm_irqchip(&dev);
+
+	qt_skip_unsupported();
+	vm = vm_irqchip(&dev);
 
 	VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
 					  KVM_DEV_VIOMMU_REGS_CONFIG), 0);
@@ -1711,12 +1724,5 @@ static const struct viommu_case cases[] = {
 
 int main(int argc, char *argv[])
 {
-	const char *why;
-
-	setbuf(stdout, NULL);
-	ksft_print_header();
-	why = vtd_regs_unsupported();
-	if (why)
-		ksft_exit_skip("%s\n", why);
-	viommu_run_cases(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
 }
