@@ -366,6 +366,13 @@ int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
 void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg);
 
 /*
+ * Before viommu_guest_start() of a guest of any size: each vCPU calls
+ * @guest_code (viommu_guest_set_code()) with a call's stack alignment, and
+ * VTD_MEM_GPA and the register page at VTD_BASE are mapped GVA == GPA.
+ */
+void vtd_guest_prepare(struct viommu_guest *g, viommu_guest_code_t guest_code);
+
+/*
  * A one-vCPU x2APIC guest (the lib's, viommu_guest_set_code()) with its
  * interrupts counted (viommu_guest_count()), VTD_MEM_GPA mapped and, with
  * VTD_VM_REGS, the register page at VTD_BASE with @cap and @ecap.  Returns

@@ -355,11 +355,31 @@ void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg)
 					  KVM_DEV_VIOMMU_REGS_CONFIG, cfg), 0);
 }
 
+void vtd_guest_prepare(struct viommu_guest *g, viommu_guest_code_t guest_code)
+{
+	struct kvm_regs regs;
+	int i;
+
+	viommu_guest_set_code(g, guest_code);
+	/*
+	 * The 6.1 selftest library enters a vCPU with RSP 16-byte aligned,
+	 * where a call would leave it 8 off; compiled code that spills SSE
+	 * registers to the stack (struct copies) then takes #GP.  Enter as
+	 * if called.
+	 */
+	for (i = 0; i < g->nr_vcpus; i++) {
+		vcpu_regs_get(g->vcpus[i], &regs);
+		regs.rsp = (regs.rsp & ~15ULL) - 8;
+		vcpu_regs_set(g->vcpus[i], &regs);
+	}
+	virt_map(g->vm, VTD_MEM_GPA, VTD_MEM_GPA, VTD_MEM_SIZE / g->vm->page_size);
+	virt_pg_map(g->vm, VTD_BASE, VTD_BASE);
+}
+
 struct vtd_vm *vtd_vm_create_caps(viommu_guest_code_t guest_code, unsigned int flags,
 				  uint64_t cap, uint64_t ecap)
 {
 	struct vtd_vm *v = calloc(1, sizeof(*v));
-	struct kvm_regs regs;
 	int r;
 
 	TEST_ASSERT(v, "out of memory");
@@ -369,18 +389,7 @@ struct vtd_vm *vtd_vm_create_caps(viommu_guest_code_t guest_code, unsigned int f
 	v->dev = v->g->dev;
 	v->mem = (uint8_t *)v->g->irt;
 
-	viommu_guest_set_code(v->g, guest_code);
-	/*
-	 * The 6.1 selftest library enters a vCPU with RSP 16-byte aligned,
-	 * where a call would leave it 8 off; compiled code that spills SSE
-	 * registers to the stack (struct copies) then takes #GP.  Enter as
-	 * if called.
-	 */
-	vcpu_regs_get(v->vcpu, &regs);
-	regs.rsp = (regs.rsp & ~15ULL) - 8;
-	vcpu_regs_set(v->vcpu, &regs);
-	virt_map(v->vm, VTD_MEM_GPA, VTD_MEM_GPA, VTD_MEM_SIZE / v->vm->page_size);
-	virt_pg_map(v->vm, VTD_BASE, VTD_BASE);
+	vtd_guest_prepare(v->g, guest_code);
 	if (flags & VTD_VM_REGS) {
 		r = vtd_regs_config(v->dev, VTD_BASE, cap, ecap);
 		TEST_ASSERT(!r, "REGS_CONFIG(base 0x%llx cap 0x%llx ecap 0x%llx): %s",

@@ -488,11 +488,16 @@ static void qt_inv_events(struct qt *t, bool masked)
 	qt_events(t, DMAR_IECTL_REG, DMAR_IEDATA_REG, INV_VEC, masked);
 }
 
-static int qt_signal(struct qt *t, uint16_t handle)
+static int qt_signal_vm(struct kvm_vm *vm, uint16_t handle)
 {
 	struct viommu_msi m = viommu_msi_remappable(handle, false, 0);
 
-	return viommu_signal_msi(t->v->vm, &m);
+	return viommu_signal_msi(vm, &m);
+}
+
+static int qt_signal(struct qt *t, uint16_t handle)
+{
+	return qt_signal_vm(t->v->vm, handle);
 }
 
 static uint64_t irte_lo(uint8_t vec)
@@ -810,6 +815,8 @@ static void test_register_widths(void)
 	rw(t, DMAR_RTADDR_REG, 8, ~0ULL, ~0xfffULL);
 	rw(t, DMAR_RTADDR_REG, 8, 0x123456789abcdfffULL, 0x123456789abcd000ULL);
 	rw(t, DMAR_IQT_REG, 8, ~0ULL, 0x7fff0);
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 0, "IQH after IQT with QI off");
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, "FSTS after IQT with QI off");
 	rw(t, DMAR_IQT_REG, 8, 0, 0);
 	rw(t, DMAR_IQA_REG, 8, ~0ULL, ~0xfffULL | DMA_IQA_DW | DMA_IQA_QS_MASK);
 	rw(t, DMAR_IQA_REG, 8, 0, 0);
@@ -1017,9 +1024,25 @@ static void wrap(uint8_t qs, bool dw, unsigned int submissions)
 
 static void test_queue_wrap(void)
 {
+	struct qt *t;
+
 	wrap(0, false, 200);	/* 256 entries */
 	wrap(0, true, 100);	/* 128 entries */
 	wrap(1, false, 400);	/* 512 entries */
+
+	/* QI off and on again, as dmar_reenable_qi(): IQH starts over. */
+	t = qt_create();
+	qt_bringup(t, 0, false);
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC");
+	qt_cmd(t, OP_DISABLE_QI, 0, 0, 0, 0);
+	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_IRTPS | DMA_GSTS_IRES, "GSTS, QI off");
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 4 << 4, "IQH, QI off");
+	qt_cmd(t, OP_ENABLE_QI, 0, 0, 0, 0);
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 0, "IQH after QIE");
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after re-enabling QI");
+	qt_assert_idle(t, "QI re-enabled");
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 4, "IQH after one submission");
+	qt_destroy(t);
 }
 
 /*
@@ -1242,11 +1265,14 @@ static void assert_faults_read(struct qt *t, int want, uint16_t first_index, int
 	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after dmar_fault()", qt_fsts(t));
 }
 
+#define FAULT_GSI	40
+
 static void test_fault_records(void)
 {
 	struct qt *t = qt_create();
 	struct kvm_viommu_ir_fault f;
-	uint32_t fsts;
+	struct viommu_msi msi;
+	uint32_t fsts, flags;
 	int i, n;
 
 	qt_fault_events(t, false);
@@ -1292,10 +1318,22 @@ static void test_fault_records(void)
 	qt_assert_irqs(t, FAULT_VEC, 3, "fault event unmasked");
 	assert_faults_read(t, 1, 40, 1);
 
-	for (n = 0; viommu_pop_fault(t->v->dev, &f); n++)
-		;
-	TEST_ASSERT(n == KVM_VIOMMU_NR_FRCD + 2, "IR_FAULT read-out: %d more records, expected %d",
-		    n, KVM_VIOMMU_NR_FRCD + 2);
+	/* The VMM's ring holds 8 records too, and says when it dropped some. */
+	for (n = 0, flags = 0; viommu_pop_fault(t->v->dev, &f); n++)
+		flags |= f.flags;
+	TEST_ASSERT(n == KVM_VIOMMU_NR_FRCD && (flags & KVM_VIOMMU_FAULT_OVERFLOW),
+		    "IR_FAULT read-out: %d more records, flags 0x%x; expected %d and OVERFLOW",
+		    n, flags, KVM_VIOMMU_NR_FRCD);
+
+	/* A fault through an irqfd, injected wherever KVM injects it. */
+	msi = viommu_msi_remappable(50, false, 0);
+	viommu_route_msi(t->v->g, FAULT_GSI, &msi);
+	viommu_commit_routes(t->v->g);
+	viommu_irqfd_fire(t->v->g, FAULT_GSI);
+	for (i = 0; i < 10000 && !(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF); i++)
+		usleep(100);
+	qt_assert_irqs(t, FAULT_VEC, 4, "fault event of an irqfd MSI");
+	assert_faults_read(t, 1, 50, 2);
 	qt_destroy(t);
 }
 
@@ -1592,6 +1630,15 @@ static void test_migration(void)
 	qt_assert_irqs(b, INV_VEC, 1, "destination: the pending invalidation event");
 	qt_assert_reg(b, DMAR_RTADDR_REG, 8, 0x6666000, "destination RTADDR");
 
+	/* IR off and CFIS on, as a saved GSTS says. */
+	regs_state_get(b->v->dev, &got);
+	got.gsts = (got.gsts & ~DMA_GSTS_IRES) | DMA_GSTS_CFIS;
+	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &got), 0);
+	TEST_ASSERT(viommu_get_ir_status(b->v->dev) == KVM_VIOMMU_IR_CFIS,
+		    "IR_STATUS 0x%x after a state with CFIS, without IRES",
+		    viommu_get_ir_status(b->v->dev));
+	qt_assert_reg(b, DMAR_GSTS_REG, 4, got.gsts, "GSTS as set");
+
 	/* The source never got its ACK. */
 	TEST_ASSERT(qt_status(a, wait) == QI_IN_USE, "source: the held wait completed");
 	close(efd);
@@ -1701,6 +1748,67 @@ static void test_doorbell_storm(void)
 	qt_destroy(t);
 }
 
+/*
+ * Two vCPUs writing and reading the page at random while the VMM saves and
+ * restores the state, pops and ACKs events and invalidates the IR cache:
+ * the lib's vCPU threads fail on any exit but their syncs.
+ */
+static void stress_guest(uint64_t idx)
+{
+	struct vtd_iommu me = { .reg = VTD_BASE };
+	uint64_t s = 0x5eed + idx, r;
+	uint32_t off;
+	int size;
+
+	for (;;) {
+		r = xorshift(&s);
+		size = r & 1 ? 8 : 4;
+		off = (r >> 8) % KVM_VIOMMU_REG_SIZE & ~(size - 1);
+		if (r & 2)
+			vtd_read(&me, off, size);
+		else
+			vtd_write(&me, off, size, fuzz_sanitize(off, size, xorshift(&s)));
+	}
+}
+
+static void test_concurrent_stress(void)
+{
+	struct kvm_viommu_regs_state st;
+	struct kvm_viommu_event e;
+	struct viommu_guest *g;
+	uint64_t end, rounds = 0;
+	int r;
+
+	qt_skip_unsupported();
+	g = viommu_guest_create(2, VIOMMU_GUEST_X2APIC, true);
+	vtd_guest_prepare(g, stress_guest);
+	r = vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+	TEST_ASSERT(!r, "REGS_CONFIG: %d", r);
+	event_config(g->dev, KVM_VIOMMU_EVENT_TYPES, -1);
+	viommu_guest_start(g);
+
+	end = viommu_now_ns() + 3ULL * 1000000000ULL;
+	while (viommu_now_ns() < end) {
+		regs_state_get(g->dev, &st);
+		r = regs_state_set(g->dev, &st);
+		TEST_ASSERT(r == 0 || r == -EINVAL, "REGS_STATE set of a state just read: %d", r);
+		event_pop(g->dev, &e);
+		event_ack(g->dev, e.seq);
+		viommu_iec_global(g->dev);
+		qt_signal_vm(g->vm, rounds & 0xff);
+		rounds++;
+	}
+	viommu_guest_check_corruption(g);
+	/* Beyond the syncs, only the stop's kicks. */
+	TEST_ASSERT(viommu_guest_exits(g) - viommu_guest_ucalls(g) <= (uint64_t)g->nr_vcpus,
+		    "%llu KVM_RUN returns, %llu of them syncs",
+		    (unsigned long long)viommu_guest_exits(g),
+		    (unsigned long long)viommu_guest_ucalls(g));
+	regs_state_get(g->dev, &st);
+	ksft_print_msg("stress: %llu VMM rounds against 2 vCPUs\n", (unsigned long long)rounds);
+	viommu_guest_destroy(g);
+}
+
 /* ---- driver ----------------------------------------------------------------------------- */
 
 static const struct viommu_case cases[] = {
@@ -1720,6 +1828,7 @@ static const struct viommu_case cases[] = {
 	{ "migration_round_trip",	test_migration },
 	{ "fuzz_every_offset",		test_fuzz },
 	{ "doorbell_storm",		test_doorbell_storm },
+	{ "concurrent_stress",		test_concurrent_stress },
 };
 
 int main(int argc, char *argv[])
