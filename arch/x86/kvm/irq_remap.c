@@ -64,12 +64,37 @@ static void kvm_irte_to_lapic_irq(const struct vtd_irte *irte, bool x2apic,
 	irq->shorthand = APIC_DEST_NOSHORT;
 }
 
+/*
+ * Without KVM_CAP_X2APIC_API's DISABLE_BROADCAST_QUIRK, KVM takes
+ * destination 0xff from a device for an x2APIC broadcast, and 0xffffffff
+ * for nobody: physical x2APIC without remapping needs that.  An EIME IRTE
+ * names its destination exactly, so give KVM the two the quirk would get
+ * wrong in a form it delivers as the IRTE means.  A logical destination of
+ * cluster 0, mask 0xff, has no such form; Linux never programs one.
+ */
+static void kvm_irte_x2apic_dest_exact(struct kvm *kvm,
+				       struct kvm_lapic_irq *irq)
+{
+	if (kvm->arch.x2apic_broadcast_quirk_disabled)
+		return;
+
+	if (irq->dest_id == X2APIC_BROADCAST) {
+		irq->shorthand = APIC_DEST_ALLINC;
+	} else if (irq->dest_id == APIC_BROADCAST &&
+		   irq->dest_mode == APIC_DEST_PHYSICAL) {
+		/* In x2APIC mode, ID 0xff is logical cluster 0xf, bit 15. */
+		irq->dest_id = 0xf << 16 | BIT(0xf);
+		irq->dest_mode = APIC_DEST_LOGICAL;
+	}
+}
+
 /* Returns 0 with @irq translated, or as kvm_viommu_ir_translate(). */
 static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
 				    const struct kvm_viommu_ir_request *req,
 				    enum kvm_viommu_ir_context ctx,
 				    struct kvm_lapic_irq *irq)
 {
+	bool x2apic = vtd_irta_x2apic(READ_ONCE(viommu->irta));
 	struct vtd_irte irte;
 	int r;
 
@@ -77,8 +102,9 @@ static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
 	if (r)
 		return r;
 
-	kvm_irte_to_lapic_irq(&irte, vtd_irta_x2apic(READ_ONCE(viommu->irta)),
-			      irq);
+	kvm_irte_to_lapic_irq(&irte, x2apic, irq);
+	if (x2apic)
+		kvm_irte_x2apic_dest_exact(viommu->kvm, irq);
 	return 0;
 }
 
