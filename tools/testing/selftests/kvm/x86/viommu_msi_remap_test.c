@@ -1534,6 +1534,109 @@ static void fire_wait(struct tctx *t, enum fire_path via, struct viommu_msi m,
 }
 
 /* hits, misses, faults and invalidations, KVM_SIGNAL_MSI unless said. */
+#define TRACEFS		"/sys/kernel/debug/tracing/"
+
+/* One counter of the VM's debugfs file, viommu_stats. */
+static uint64_t debugfs_stat(struct tctx *t, const char *want)
+{
+	char path[96], name[32];
+	unsigned long long v;
+	bool found = false;
+	uint64_t value = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/viommu_stats",
+		 getpid(), t->g->vm->fd);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "cannot open %s", path);
+	while (fscanf(f, "%31s %llu", name, &v) == 2) {
+		if (!strcmp(name, want)) {
+			value = v;
+			found = true;
+		}
+	}
+	fclose(f);
+	TEST_ASSERT(found, "%s has no '%s' line", path, want);
+	return value;
+}
+
+static void tracefs_write(const char *file, const char *value)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	TEST_ASSERT(fd >= 0, "cannot open %s", path);
+	TEST_ASSERT(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
+		    "cannot write '%s' to %s", value, path);
+	close(fd);
+}
+
+/* Whether the trace buffer has a line with both @event and @text. */
+static bool trace_has(const char *event, const char *text)
+{
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(TRACEFS "trace", "r");
+	TEST_ASSERT(f, "cannot open " TRACEFS "trace");
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, event) && strstr(line, text);
+	fclose(f);
+	return found;
+}
+
+/*
+ * A warm irqfd hit is delivered in the wakeup itself (atomic_hits), the
+ * counters read the same from debugfs, and each decision leaves its trace
+ * event.
+ */
+static void test_observability(void)
+{
+	struct tctx *t = t_create(2, 0);
+	struct kvm_viommu_stats s;
+	int i;
+
+	t_table(t, 0, 7);
+	t_irte_phys(t, 60, VEC(0), 1);
+	t_ir(t, KVM_VIOMMU_IR_ENABLE);
+	tracefs_write("trace", "");
+	tracefs_write("events/kvm_viommu/enable", "1");
+
+	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "first use");
+	for (i = 0; i < 4; i++)
+		fire_wait(t, VIA_IRQFD, msi_remap(60), 1, VEC(0), "irqfd, cached");
+	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "signal, cached");
+	viommu_iec_index(t->dev, 60, 0);
+	t_fire_blocked(t, VIA_SIGNAL, msi_remap(300));
+	tracefs_write("events/kvm_viommu/enable", "0");
+
+	viommu_get_stats(t->dev, &s);
+	TEST_ASSERT(s.hits == 5 && s.misses == 1 && s.atomic_hits == 4,
+		    "hits %llu misses %llu atomic_hits %llu, expected 5 1 4:\n"
+		    "  the irqfd's cached hits must not leave the wakeup",
+		    (unsigned long long)s.hits, (unsigned long long)s.misses,
+		    (unsigned long long)s.atomic_hits);
+	TEST_ASSERT(debugfs_stat(t, "hits") == s.hits &&
+		    debugfs_stat(t, "misses") == s.misses &&
+		    debugfs_stat(t, "faults") == s.faults &&
+		    debugfs_stat(t, "invalidations") == s.invalidations &&
+		    debugfs_stat(t, "atomic_hits") == s.atomic_hits,
+		    "debugfs viommu_stats differs from KVM_DEV_VIOMMU_CTRL_STATS");
+
+	TEST_ASSERT(trace_has("kvm_viommu_translate:", "index 60 ") &&
+		    trace_has("kvm_viommu_translate:", " miss") &&
+		    trace_has("kvm_viommu_translate:", " hit"),
+		    "no kvm_viommu_translate hit and miss for index 60 in the trace");
+	TEST_ASSERT(trace_has("kvm_viommu_iec:", "selective index 60 mask 0"),
+		    "no kvm_viommu_iec for index 60 in the trace");
+	TEST_ASSERT(trace_has("kvm_viommu_fault:", "reason 0x21 index 300"),
+		    "no kvm_viommu_fault 0x21 for index 300 in the trace");
+	t_destroy(t);
+}
+
 static void test_stats(void)
 {
 	struct tctx *t = t_create(2, 0);
@@ -2093,6 +2196,7 @@ static const struct viommu_case cases[] = {
 	{ "fault_log_overflow_eventfd",	test_fault_log },
 	{ "table_64k",			test_table_64k },
 	{ "stats",			test_stats },
+	{ "observability",		test_observability },
 	{ "no_exits_10k_xapic",		test_no_exits_xapic },
 	{ "no_exits_10k_x2apic",	test_no_exits_x2apic },
 	{ "teardown_irqfd_storm",	test_teardown_irqfd_storm },
