@@ -1142,6 +1142,14 @@ static void test_iqe_garbage(void)
 	qt_assert_reg(t, DMAR_FSTS_REG, 4, DMA_FSTS_IQE, "FSTS after writing 0");
 	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
 	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, "FSTS after writing IQE");
+	/* Masked, then serviced (IQE cleared): IP goes, unmasking sends nothing. */
+	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
+	qt_wr32(t, DMAR_IQT_REG, t->iommu->free_head << 4);
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IQE again, masked");
+	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM, "FECTL after IQE was cleared");
+	qt_wr32(t, DMAR_FECTL_REG, 0);
+	qt_assert_irqs(t, FAULT_VEC, faults + 1, "unmasked after IQE was cleared");
 	qt_destroy(t);
 
 	/* Device-TLB descriptors only with ECAP.DT. */
@@ -1241,6 +1249,16 @@ static void test_wait_interrupt(void)
 	qt_wr32(t, DMAR_IECTL_REG, 0);
 	qt_assert_irqs(t, INV_VEC, 3, "invalidation event unmasked");
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, 0, "IECTL after unmasking");
+	/* Masked, then serviced (IWC cleared): IP goes, unmasking sends nothing. */
+	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
+	qt_wr32(t, DMAR_IECTL_REG, DMA_ECTL_IM);
+	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "wait with IF, masked again");
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IECTL, masked again");
+	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM, "IECTL after IWC was cleared");
+	qt_wr32(t, DMAR_IECTL_REG, 0);
+	qt_assert_irqs(t, INV_VEC, 3, "unmasked after IWC was cleared");
 	qt_assert_idle(t, "wait interrupts");
 	qt_destroy(t);
 }
