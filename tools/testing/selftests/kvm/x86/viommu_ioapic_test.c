@@ -1128,6 +1128,37 @@ static void test_ir_off_direct(void)
 	it_teardown(&t);
 }
 
+/*
+ * With the device present and remapping off, the I/O APIC behaves as stock
+ * KVM's: edge pins once per pulse, level pins re-delivered on EOI while
+ * the line is high, Remote IRR clear once it is low, masked pins quiet.
+ */
+static void test_ir_off_stock_ioapic(void)
+{
+	uint64_t level = 0x56 | RTE_LEVEL | (1ULL << 56);
+	struct itest t;
+	int i;
+
+	it_setup(&t, 2, 0);
+	viommu_set_ir_status(t.dev, 0);
+	ioapic_set_rte(&t, PIN_EDGE, 0x46 | (1ULL << 56));
+	ioapic_set_rte(&t, PIN_LEVEL, level | RTE_MASKED);
+
+	for (i = 1; i <= 5; i++) {
+		pulse(&t, PIN_EDGE);
+		wait_only(&t, 1, 0x46, i, "IR off, edge pulses");
+	}
+
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 1);
+	usleep(QUIET_US);
+	assert_only(&t, 1, 0x56, 0, "IR off, masked level pin");
+	kvm_irq_line(t.g->vm, PIN_LEVEL, 0);
+
+	ioapic_set_rte(&t, PIN_LEVEL, level);
+	level_storm(&t, 1, 0x56, 20);
+	it_teardown(&t);
+}
+
 static void test_ioapic_attr(void)
 {
 	struct kvm_viommu_ir_ioapic a = {}, b;
@@ -1257,6 +1288,7 @@ static void test_split_level_eoi(void)
 static const struct viommu_case cases[] = {
 	{ "ioapic_attr",		test_ioapic_attr },
 	{ "ir_off_direct",		test_ir_off_direct },
+	{ "ir_off_stock_ioapic",	test_ir_off_stock_ioapic },
 	{ "edge_xapic_1vcpu",		test_edge_xapic_1vcpu },
 	{ "edge_x2apic_4vcpu",		test_edge_x2apic_4vcpu },
 	{ "level_broadcast_eoi",	test_level_broadcast_eoi },
