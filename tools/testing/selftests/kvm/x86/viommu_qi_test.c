@@ -60,6 +60,7 @@ enum {
 	OP_DISABLE_QI,
 	OP_BRINGUP,		/* arg: qs, dw, irta: QI, SIRTP + global IEC, IRE -> ret */
 	OP_DISABLE_IR,
+	OP_SET_IRTP,		/* arg: irta: SIRTP + global IEC -> ret */
 	OP_GCMD,		/* arg: persistent gcmd, one-shot bits, GSTS mask, want -> ret */
 	OP_SUBMIT,		/* desc[nr] + wait, polled -> ret */
 	OP_QUEUE,		/* desc[nr], arg: Q_* flags, wait flags -> ret index, ret2 wait */
@@ -206,6 +207,9 @@ static void guest_exec(struct mbox *m)
 		break;
 	case OP_DISABLE_IR:
 		vtd_disable_irq_remapping(&iommu);
+		break;
+	case OP_SET_IRTP:
+		m->ret = vtd_set_irq_remapping(&iommu, a[0]);
 		break;
 	case OP_GCMD:
 		iommu.gcmd = a[0];
@@ -941,6 +945,20 @@ static void test_linux_bringup(void)
 		    "stats.invalidations moved by %llu for 5 IEC descriptors",
 		    (unsigned long long)(s1.invalidations - s0.invalidations));
 	qt_assert_idle(t, "after the IECs");
+
+	/* A new table through SIRTP, with IR on, as after a kexec. */
+	viommu_guest_write_irte(t->v->g, 0x1000, 5, irte_lo(MSI_VEC + 6), 0);
+	TEST_ASSERT(!qt_cmd(t, OP_SET_IRTP, IRTA + 0x1000, 0, 0, 0), "SIRTP of a second table");
+	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
+		      "GSTS after the second SIRTP");
+	qt_assert_remap(t, 5, MSI_VEC + 6, "IRTE 5 of the second table");
+	memset(&tbl, 0, sizeof(tbl));
+	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
+	TEST_ASSERT(tbl.irta == IRTA + 0x1000, "IR_TABLE 0x%llx after the second SIRTP",
+		    (unsigned long long)tbl.irta);
+	TEST_ASSERT(!qt_cmd(t, OP_SET_IRTP, IRTA, 0, 0, 0), "SIRTP of the first table");
+	qt_assert_remap(t, 5, MSI_VEC + 3, "IRTE 5 of the first table again");
 
 	/* GCMD.CFI: CFIS, as IR_STATUS has it; compatibility MSIs pass again. */
 	r = qt_cmd(t, OP_GCMD, t->iommu->gcmd | DMA_GCMD_CFI, 0, DMA_GSTS_CFIS, DMA_GSTS_CFIS);
