@@ -243,7 +243,8 @@ struct vtd_iommu {
 	uint64_t spins;			/* poll budget of one wait */
 };
 
-#define VTD_SPINS		BIT_ULL(20)
+/* Polls before a wait counts as lost: seconds under nested emulation. */
+#define VTD_SPINS		BIT_ULL(18)
 
 uint32_t vtd_readl(const struct vtd_iommu *iommu, uint32_t off);
 uint64_t vtd_readq(const struct vtd_iommu *iommu, uint32_t off);
