@@ -12,6 +12,7 @@
 #include <uapi/linux/kvm_viommu.h>
 
 struct kvm;
+struct kvm_vcpu;
 
 /*
  * Where an interrupt is translated, and why.  A request delivers the
@@ -49,9 +50,14 @@ static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
 	       __kvm_viommu_ir_enabled(kvm);
 }
 
+/* A vCPU handles the request that kvm_arch_viommu_request_vcpus() made. */
+void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu);
+
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
 void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan);
+/* Asks every vCPU to call kvm_viommu_vcpu_request() before its next entry. */
+void kvm_arch_viommu_request_vcpus(struct kvm *kvm);
 /* The unit's own event interrupts, which are never remapped. */
 void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data);
 

@@ -24,6 +24,11 @@ bool kvm_arch_viommu_supported(struct kvm *kvm)
 	return irqchip_in_kernel(kvm);
 }
 
+void kvm_arch_viommu_request_vcpus(struct kvm *kvm)
+{
+	kvm_make_all_cpus_request(kvm, KVM_REQ_VIOMMU);
+}
+
 void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data)
 {
 	struct kvm_kernel_irq_routing_entry e = {

@@ -31,6 +31,9 @@ enum kvm_ioapic_remap_result {
 
 #ifdef CONFIG_KVM_VIOMMU
 
+/* Work of the guest's VT-d IOMMU that must run on a vCPU; see qi.c. */
+#define KVM_REQ_VIOMMU		KVM_ARCH_REQ(48)
+
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
@@ -104,6 +107,15 @@ static inline bool kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 						  ioapic_handled_vectors);
 #endif
 	return false;
+}
+
+/* Called with the other requests, before entering the guest. */
+static inline void kvm_viommu_check_request(struct kvm_vcpu *vcpu)
+{
+#ifdef CONFIG_KVM_VIOMMU
+	if (kvm_check_request(KVM_REQ_VIOMMU, vcpu))
+		kvm_viommu_vcpu_request(vcpu);
+#endif
 }
 
 #endif /* __KVM_X86_IRQ_REMAP_H */

@@ -176,7 +176,7 @@ struct kvm_viommu_regs_state {
 	__u32 iedata;
 	__u32 ieaddr;
 	__u32 ieuaddr;
-	__u32 pmen;
+	__u32 frcd_next;	/* the record the next fault goes to */
 	__u64 rtaddr;
 	__u64 rtaddr_active;
 	__u64 ccmd;

@@ -129,6 +129,6 @@ int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq)
 
 	events->acked = seq;
 	kvm_viommu_reg_invalidations_acked(viommu);
-	kvm_viommu_qi_run(viommu);
+	kvm_viommu_qi_resume(viommu);
 	return 0;
 }

@@ -8,6 +8,10 @@
  * huge queue or rings the doorbell in a loop costs its own vCPU's time and
  * nothing else.
  *
+ * Only a vCPU may write the guest's status words: KVM 6.1 marks a page
+ * dirty only for a running vCPU.  Where the queue resumes without one (the
+ * VMM's acknowledgment, a restore), it asks the vCPUs to run it.
+ *
  * The interrupt entry cache is the kernel's, so IEC completes here.  The
  * context cache, the IOTLB and device-TLBs are the VMM's for now: their
  * invalidations become events (event.c), and a wait descriptor behind an
@@ -147,6 +151,26 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 		if (done % KVM_VIOMMU_QI_BATCH == KVM_VIOMMU_QI_BATCH - 1)
 			cond_resched();
 	}
+}
+
+void kvm_viommu_qi_resume(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (kvm_get_running_vcpu())
+		kvm_viommu_qi_run(viommu);
+	else
+		kvm_arch_viommu_request_vcpus(viommu->kvm);
+}
+
+void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu)
+{
+	struct kvm_viommu *viommu = kvm_viommu_find(vcpu->kvm);
+
+	if (!viommu)
+		return;
+	mutex_lock(&viommu->lock);
+	kvm_viommu_qi_run(viommu);
+	mutex_unlock(&viommu->lock);
 }
 
 /* The VMM acknowledged events: finish register invalidations behind them. */

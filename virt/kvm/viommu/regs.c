@@ -82,22 +82,28 @@ void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
 				  const struct kvm_viommu_ir_fault *record)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	unsigned int fri;
+	unsigned int next;
 
 	mutex_lock(&viommu->lock);
 	if (!r->configured)
 		goto out;
 
-	fri = FIELD_GET(VTD_FSTS_FRI, r->fsts);
-	if (r->frcd[fri][1] & VTD_FRCD_F) {
+	/* Hardware's own index of the next record, which FRI is not. */
+	next = r->frcd_next;
+	if (r->frcd[next][1] & VTD_FRCD_F) {
 		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
 		goto out;
 	}
-	r->frcd[fri][0] = FIELD_PREP(VTD_FRCD_IR_INDEX, record->index);
-	r->frcd[fri][1] = VTD_FRCD_F | FIELD_PREP(VTD_FRCD_FR, record->reason) |
-			  FIELD_PREP(VTD_FRCD_SID, record->sid);
-	r->fsts &= ~VTD_FSTS_FRI;
-	r->fsts |= FIELD_PREP(VTD_FSTS_FRI, (fri + 1) % KVM_VIOMMU_NR_FRCD);
+	r->frcd[next][0] = FIELD_PREP(VTD_FRCD_IR_INDEX, record->index);
+	r->frcd[next][1] = VTD_FRCD_F | FIELD_PREP(VTD_FRCD_FR, record->reason) |
+			   FIELD_PREP(VTD_FRCD_SID, record->sid);
+	r->frcd_next = (next + 1) % KVM_VIOMMU_NR_FRCD;
+
+	/* FRI names the first pending record, from PPF's rise on. */
+	if (!(r->fsts & VTD_FSTS_PPF)) {
+		r->fsts &= ~VTD_FSTS_FRI;
+		r->fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
+	}
 	kvm_viommu_raise_fault(viommu, VTD_FSTS_PPF);
 out:
 	mutex_unlock(&viommu->lock);
@@ -483,6 +489,7 @@ void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
 	s->iedata = r->iedata;
 	s->ieaddr = r->ieaddr;
 	s->ieuaddr = r->ieuaddr;
+	s->frcd_next = r->frcd_next;
 	s->rtaddr = r->rtaddr;
 	s->rtaddr_active = r->rtaddr_active;
 	s->ccmd = r->ccmd;
@@ -511,6 +518,7 @@ static bool kvm_viommu_state_valid(const struct kvm_viommu_regs *r,
 	return !(s->gsts & ~(VTD_GSTS_VALID & allowed)) &&
 	       !(s->fsts & ~(VTD_FSTS_RW1C | VTD_FSTS_PPF | VTD_FSTS_FRI)) &&
 	       FIELD_GET(VTD_FSTS_FRI, s->fsts) < KVM_VIOMMU_NR_FRCD &&
+	       s->frcd_next < KVM_VIOMMU_NR_FRCD &&
 	       !((s->fectl | s->iectl) & ~(VTD_ECTL_IM | VTD_ECTL_IP)) &&
 	       !((s->fedata | s->iedata) & ~VTD_EDATA_MASK) &&
 	       !((s->feaddr | s->ieaddr) & ~VTD_EADDR_MASK) &&
@@ -558,6 +566,7 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 	r->iedata = s->iedata;
 	r->ieaddr = s->ieaddr;
 	r->ieuaddr = s->ieuaddr;
+	r->frcd_next = s->frcd_next;
 	r->rtaddr = s->rtaddr;
 	r->rtaddr_active = s->rtaddr_active;
 	r->ccmd = s->ccmd;
@@ -572,6 +581,6 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 
 	kvm_viommu_events_ack_all(&viommu->events);
 	kvm_viommu_reg_invalidations_acked(viommu);
-	kvm_viommu_qi_run(viommu);
+	kvm_viommu_qi_resume(viommu);
 	return 0;
 }

@@ -75,6 +75,7 @@ struct kvm_viommu_regs {
 	u64 iva;
 	u64 iotlb;
 	u64 frcd[KVM_VIOMMU_NR_FRCD][2];
+	u32 frcd_next;
 
 	/* Register invalidations the VMM still works on: their event, or 0. */
 	u64 ccmd_seq;
@@ -196,6 +197,7 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu);
 
 /* qi.c */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu);
+void kvm_viommu_qi_resume(struct kvm_viommu *viommu);
 void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu);
