@@ -112,12 +112,18 @@ int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 		return -EINVAL;
 
 	lockdep_assert_held(&viommu->lock);
+	if (flags == viommu->ir_flags)
+		return 0;
+
 	was_on = viommu->ir_flags & KVM_VIOMMU_IR_ENABLE;
 	if (on && !was_on)
 		static_branch_inc(&kvm_viommu_ir_enabled);
 	WRITE_ONCE(viommu->ir_flags, flags);
 	if (!on && was_on)
 		static_branch_dec(&kvm_viommu_ir_enabled);
+
+	/* Which vectors need an EOI exit depends on both flags. */
+	kvm_arch_viommu_ir_invalidated(viommu->kvm, true);
 	return 0;
 }
 
@@ -209,8 +215,16 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 
 	if (ctx == KVM_VIOMMU_IR_ATOMIC)
 		return -EWOULDBLOCK;
+	/*
+	 * Only a fault that the guest's IEC can clear makes the EOI scan
+	 * stale.  A compatibility-format or malformed request depends on
+	 * the RTE or route and on CFIS, whose changes rescan by themselves;
+	 * marking those would rescan every vCPU at every IEC.
+	 */
 	if (!kvm_viommu_ir_is_request(ctx)) {
-		WRITE_ONCE(viommu->ir_scan_stale, true);
+		if (reason != KVM_VIOMMU_FR_IR_COMPAT &&
+		    reason != KVM_VIOMMU_FR_IR_REQ_RSVD)
+			WRITE_ONCE(viommu->ir_scan_stale, true);
 		return -EINVAL;
 	}
 
