@@ -59,9 +59,9 @@
  *
  *   ioapic_remap     A level-triggered in-kernel I/O APIC pin: each
  *                    operation raises the line (KVM_IRQ_LINE), waits for the
- *                    guest's handler (1 vCPU, spinning), and lowers it; the
- *                    guest's EOI clears Remote IRR inside KVM before the
- *                    next one can arrive.  remap_ns: remappable RTE and a
+ *                    guest's handler (1 vCPU, spinning) and lowers the line;
+ *                    the guest's EOI clears Remote IRR inside KVM, before
+ *                    the next raise can deliver.  remap_ns: remappable RTE and a
  *                    level IRTE with the same vector; plain_ns: the same
  *                    pin with interrupt remapping off and a compatibility
  *                    RTE.  ratio=remap/plain.  N/4 operations per side.
@@ -1016,23 +1016,46 @@ static struct viommu_guest *ioapic_guest(unsigned int flags)
 	return g;
 }
 
+static bool ioapic_remote_irr(struct kvm_vm *vm, int pin)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	vm_ioctl(vm, KVM_GET_IRQCHIP, &chip);
+	return chip.chip.ioapic.redirtbl[pin].fields.remote_irr;
+}
+
+/* Waits until the pin is idle: every interrupt taken and EOIed. */
+static void ioapic_drain(struct viommu_guest *g)
+{
+	uint64_t deadline = now_ns() + IR_WAIT_NS;
+
+	while (ioapic_remote_irr(g->vm, IOAPIC_PIN))
+		TEST_ASSERT(now_ns() < deadline, "pin %d: Remote IRR stays set", IOAPIC_PIN);
+	usleep(10000);
+}
+
 /*
  * @n level interrupts of the in-kernel I/O APIC: raise the line, wait for
  * the guest's handler, lower the line.  The handler's EOI clears Remote IRR
- * in KVM; a raise before that is held until it.
+ * in KVM, and a raise before it waits for it there, so the EOI is on the
+ * clock too.  An EOI before the line is lowered brings the interrupt once
+ * more, as on hardware; each operation therefore waits for one interrupt
+ * more than it has seen.  The pin is drained, off the clock, at the end.
  */
 static void ioapic_round_trips(struct viommu_guest *g, uint64_t n, struct side_result *res)
 {
-	uint32_t want = viommu_guest_count(g, 0, IOAPIC_VEC);
 	uint64_t exits = viommu_guest_exits(g), ns = 0, t0, i;
+	uint32_t want;
 
 	for (i = 0; i < n; i++) {
+		want = viommu_guest_count(g, 0, IOAPIC_VEC) + 1;
 		t0 = now_ns();
 		kvm_irq_line(g->vm, IOAPIC_PIN, 1);
-		ir_wait_count(g, 0, IOAPIC_VEC, ++want, false);
+		ir_wait_count(g, 0, IOAPIC_VEC, want, false);
 		kvm_irq_line(g->vm, IOAPIC_PIN, 0);
 		ns += now_ns() - t0;
 	}
+	ioapic_drain(g);
 	if (res) {
 		res->ns_per_op = (double)ns / n;
 		res->exits_per_op = (double)(viommu_guest_exits(g) - exits) / n;
