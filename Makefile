@@ -66,7 +66,7 @@ lint: | $(DEPS_STAMP)
 check: | $(DEPS_STAMP)
 	scripts/check
 
-demo: modules
+demo: selftests
 	scripts/demo
 
 bench: selftests

@@ -12,7 +12,7 @@
 
 #include "vtd.h"
 
-#define KVM_VIOMMU_VERSION	"0.2.0"
+#define KVM_VIOMMU_VERSION	"0.3.0"
 
 /* As many records as the register page has fault recording registers. */
 #define KVM_VIOMMU_FAULT_RECORDS	KVM_VIOMMU_NR_FRCD
