@@ -46,8 +46,16 @@ do {									\
 } while (0)
 
 /*
+ * Returns @why, the reason the loaded KVM lacks a feature, or NULL.  Where
+ * the runner says the rebuilt modules are loaded (VIOMMU_REQUIRE_DEVICE,
+ * as make check does), a missing feature is their bug: it fails instead
+ * of giving a reason to skip.
+ */
+const char *viommu_required(const char *why);
+
+/*
  * NULL when the loaded KVM has the device and its interrupt remapping
- * attributes, otherwise why not (for a skip message).
+ * attributes, otherwise why not (for a skip message; see viommu_required).
  */
 const char *viommu_ir_unsupported(void);
 

@@ -82,6 +82,14 @@ const char *viommu_err_str(int r)
 	return r < 0 ? strerror(-r) : "success";
 }
 
+const char *viommu_required(const char *why)
+{
+	if (why && getenv("VIOMMU_REQUIRE_DEVICE"))
+		TEST_FAIL("%s\n  (VIOMMU_REQUIRE_DEVICE: the modules under test must provide it)",
+			  why);
+	return why;
+}
+
 const char *viommu_ir_unsupported(void)
 {
 	static char why[160];
@@ -106,7 +114,7 @@ const char *viommu_ir_unsupported(void)
 		fd = r ? -1 : 0;
 	}
 	kvm_vm_free(vm);
-	return fd < 0 ? why : NULL;
+	return viommu_required(fd < 0 ? why : NULL);
 }
 
 void viommu_set_irta(int fd, uint64_t irta)

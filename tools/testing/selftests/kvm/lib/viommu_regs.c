@@ -337,8 +337,8 @@ const char *vtd_regs_unsupported(void)
 	g = viommu_guest_create(1, 0, true);
 	r = viommu_has_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
 	viommu_guest_destroy(g);
-	return r ? "KVM_DEV_VIOMMU_REGS_CONFIG not supported: kvm.ko predates the register page" :
-		   NULL;
+	return viommu_required(r ? "KVM_DEV_VIOMMU_REGS_CONFIG not supported: kvm.ko predates the register page" :
+			       NULL);
 }
 
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)

@@ -468,8 +468,8 @@ int main(int argc, char *argv[])
 	r = viommu_create(vm, KVM_CREATE_DEVICE_TEST);
 	kvm_vm_free(vm);
 	if (r == -ENODEV)
-		ksft_exit_skip("%s not supported: load the rebuilt kvm.ko\n",
-			       "KVM_DEV_TYPE_INTEL_VIOMMU");
+		ksft_exit_skip("%s: load the rebuilt kvm.ko\n",
+			       viommu_required("KVM_DEV_TYPE_INTEL_VIOMMU not supported"));
 	if (r)
 		ksft_exit_fail_msg("KVM_CREATE_DEVICE(INTEL_VIOMMU, TEST): %d (%s)\n",
 				   r, strerror(-r));
