@@ -337,8 +337,9 @@ const char *vtd_regs_unsupported(void)
 	g = viommu_guest_create(1, 0, true);
 	r = viommu_has_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
 	viommu_guest_destroy(g);
-	return viommu_required(r ? "KVM_DEV_VIOMMU_REGS_CONFIG not supported: kvm.ko predates the register page" :
-			       NULL);
+	if (!r)
+		return NULL;
+	return viommu_required("REGS_CONFIG not supported: kvm.ko predates the register page");
 }
 
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
