@@ -56,8 +56,12 @@ void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu);
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
 void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan);
-/* Asks every vCPU to call kvm_viommu_vcpu_request() before its next entry. */
+/*
+ * Asks every vCPU, halted ones included, to call kvm_viommu_vcpu_request()
+ * before its next entry; or only @vcpu, to go on with what it was doing.
+ */
 void kvm_arch_viommu_request_vcpus(struct kvm *kvm);
+void kvm_arch_viommu_request_vcpu(struct kvm_vcpu *vcpu);
 /* The unit's own event interrupts, which are never remapped. */
 void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data);
 

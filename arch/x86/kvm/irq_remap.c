@@ -24,9 +24,26 @@ bool kvm_arch_viommu_supported(struct kvm *kvm)
 	return irqchip_in_kernel(kvm);
 }
 
+/*
+ * A halted vCPU wakes for the request, and handles it without leaving
+ * the halted state (the vcpu_block() hook): KVM_REQ_UNBLOCK ends its wait
+ * without making it runnable.
+ */
 void kvm_arch_viommu_request_vcpus(struct kvm *kvm)
 {
-	kvm_make_all_cpus_request(kvm, KVM_REQ_VIOMMU);
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		kvm_make_request(KVM_REQ_VIOMMU, vcpu);
+		kvm_make_request(KVM_REQ_UNBLOCK, vcpu);
+		kvm_vcpu_kick(vcpu);
+	}
+}
+
+void kvm_arch_viommu_request_vcpu(struct kvm_vcpu *vcpu)
+{
+	kvm_make_request(KVM_REQ_VIOMMU, vcpu);
 }
 
 void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data)
@@ -99,11 +116,11 @@ static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
 				    enum kvm_viommu_ir_context ctx,
 				    struct kvm_lapic_irq *irq)
 {
-	bool x2apic = vtd_irta_x2apic(READ_ONCE(viommu->irta));
 	struct vtd_irte irte;
+	bool x2apic;
 	int r;
 
-	r = kvm_viommu_ir_translate(viommu, req, ctx, &irte);
+	r = kvm_viommu_ir_translate(viommu, req, ctx, &irte, &x2apic);
 	if (r)
 		return r;
 

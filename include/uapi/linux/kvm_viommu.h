@@ -23,6 +23,7 @@
 #define KVM_DEV_VIOMMU_GRP_CTRL		1
 #define   KVM_DEV_VIOMMU_CTRL_INFO	0	/* get: struct kvm_viommu_info */
 #define   KVM_DEV_VIOMMU_CTRL_STATS	1	/* get: struct kvm_viommu_stats */
+#define   KVM_DEV_VIOMMU_CTRL_RESET	2	/* set: struct kvm_viommu_reset */
 #define KVM_DEV_VIOMMU_GRP_IR		2
 #define   KVM_DEV_VIOMMU_IR_TABLE	0	/* get/set: struct kvm_viommu_ir_table */
 #define   KVM_DEV_VIOMMU_IR_STATUS	1	/* get/set: struct kvm_viommu_ir_status */
@@ -30,9 +31,11 @@
 #define   KVM_DEV_VIOMMU_IR_FAULT	3	/* get: struct kvm_viommu_ir_fault */
 #define   KVM_DEV_VIOMMU_IR_FAULT_EVENTFD 4	/* set: struct kvm_viommu_eventfd */
 #define   KVM_DEV_VIOMMU_IR_IOAPIC	5	/* get/set: struct kvm_viommu_ir_ioapic */
+#define   KVM_DEV_VIOMMU_IR_CONFIG	6	/* get/set: struct kvm_viommu_ir_config */
 #define KVM_DEV_VIOMMU_GRP_REGS		3
 #define   KVM_DEV_VIOMMU_REGS_CONFIG	0	/* get/set: struct kvm_viommu_regs_config */
 #define   KVM_DEV_VIOMMU_REGS_STATE	1	/* get/set: struct kvm_viommu_regs_state */
+#define   KVM_DEV_VIOMMU_REGS_FAULT	2	/* set: struct kvm_viommu_dmar_fault */
 #define KVM_DEV_VIOMMU_GRP_EVENT	4
 #define   KVM_DEV_VIOMMU_EVENT_CONFIG	0	/* set: struct kvm_viommu_event_config */
 #define   KVM_DEV_VIOMMU_EVENT_POP	1	/* get: struct kvm_viommu_event */
@@ -49,6 +52,13 @@ struct kvm_viommu_info {
 	__u32 abi_version;
 	__u32 flags;
 	__u64 reserved[7];
+};
+
+/* What a VT-d unit does when the VMM resets it (system reset). */
+struct kvm_viommu_reset {
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 /* VT-d IRTA_REG fields, as the guest programs them. */
@@ -69,6 +79,21 @@ struct kvm_viommu_ir_table {
 #define KVM_VIOMMU_IR_CFIS		(1U << 1)
 
 struct kvm_viommu_ir_status {
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[3];
+};
+
+/*
+ * Interrupt remapping policy.  SID_UNKNOWN_OK: a request that carries no
+ * requester ID passes source-id verification, as QEMU's own emulation
+ * lets it; by default it fails it (0x26), as no request on hardware lacks
+ * a source.
+ */
+#define KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK	(1U << 0)
+#define KVM_VIOMMU_IR_CONFIG_FLAGS		0x1U
+
+struct kvm_viommu_ir_config {
 	__u32 flags;
 	__u32 pad;
 	__u64 reserved[3];
@@ -148,7 +173,7 @@ struct kvm_viommu_stats {
 
 struct kvm_viommu_regs_config {
 	__u32 flags;
-	__u32 pad;
+	__u32 nr_fault_records;	/* 1 to KVM_VIOMMU_NR_FRCD; 0: all */
 	__u64 base;	/* guest-physical address of the page, 4 KiB aligned */
 	__u64 cap;	/* CAP_REG */
 	__u64 ecap;	/* ECAP_REG */
@@ -191,17 +216,39 @@ struct kvm_viommu_regs_state {
 	__u64 reserved[16];
 };
 
+/*
+ * A DMA-remapping fault that the VMM found in its own translation, to be
+ * recorded in the fault registers as hardware would.
+ */
+#define KVM_VIOMMU_DMAR_FAULT_READ	(1U << 0)	/* else a write */
+#define KVM_VIOMMU_DMAR_FAULT_PASID	(1U << 1)	/* pasid is valid */
+#define KVM_VIOMMU_DMAR_FAULT_FLAGS	0x3U
+
+struct kvm_viommu_dmar_fault {
+	__u32 flags;
+	__u8 reason;	/* VT-d fault reason, 0x1 to 0xff */
+	__u8 pad;
+	__u16 sid;
+	__u64 addr;	/* the faulting page, 4 KiB aligned */
+	__u32 pasid;	/* 20 bits */
+	__u32 reserved32;
+	__u64 reserved[2];
+};
+
 /* Work only the VMM can finish, and the VMM's interest in it. */
 #define KVM_VIOMMU_EVENT_CONTEXT	(1U << 0)	/* context-cache invalidation */
 #define KVM_VIOMMU_EVENT_IOTLB		(1U << 1)	/* IOTLB invalidation */
 #define KVM_VIOMMU_EVENT_DEVTLB		(1U << 2)	/* device-TLB invalidation */
-#define KVM_VIOMMU_EVENT_GCMD		(1U << 3)	/* TE or SRTP took effect */
-#define KVM_VIOMMU_EVENT_TYPES		0xfU
+#define KVM_VIOMMU_EVENT_GCMD		(1U << 3)	/* TE or SRTP, held until acked */
+#define KVM_VIOMMU_EVENT_IR		(1U << 4)	/* IRE, CFI or SIRTP took effect */
+#define KVM_VIOMMU_EVENT_TYPES		0x1fU
 
 struct kvm_viommu_event_config {
 	__u32 types;	/* KVM_VIOMMU_EVENT_*: what to queue */
 	__s32 eventfd;	/* signalled when an event is queued; -1: none */
-	__u64 reserved[3];
+	__u32 entries;	/* ring size, a power of 2 up to 4096; 0: 64 */
+	__u32 pad;
+	__u64 reserved[2];
 };
 
 /* Event flags. */
@@ -214,7 +261,8 @@ struct kvm_viommu_event {
 	__u64 seq;	/* 1, 2, ...: ACK up to here */
 	/*
 	 * F_QUEUED: the descriptor, 128 or 256 bits.  Else, for a register
-	 * invalidation: CCMD, or IOTLB and IVA; for GCMD: GSTS and RTADDR.
+	 * invalidation: CCMD, or IOTLB and IVA; for GCMD: GSTS and RTADDR;
+	 * for IR: GSTS and the active IRTA.
 	 */
 	__u64 desc[4];
 	__u64 reserved[2];

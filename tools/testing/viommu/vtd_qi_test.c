@@ -12,20 +12,35 @@
 
 static bool caps_ok(u64 cap, u64 ecap)
 {
-	return vtd_caps_complete(&cap, &ecap);
+	return vtd_caps_complete(&cap, &ecap, KVM_VIOMMU_NR_FRCD);
 }
 
 static void caps_layout_filled_in(void)
 {
 	u64 cap = VTD_CAP_CM, ecap = QI_IR;
 
-	EXPECT(vtd_caps_complete(&cap, &ecap));
+	EXPECT(vtd_caps_complete(&cap, &ecap, KVM_VIOMMU_NR_FRCD));
 	EXPECT(FIELD_GET(VTD_CAP_FRO, cap) * 16 == KVM_VIOMMU_REG_FRCD);
 	EXPECT(FIELD_GET(VTD_CAP_NFR, cap) + 1 == KVM_VIOMMU_NR_FRCD);
 	EXPECT(FIELD_GET(VTD_ECAP_IRO, ecap) * 16 == KVM_VIOMMU_REG_IVA);
 	EXPECT(cap & VTD_CAP_CM);
 	/* The kernel's own layout, passed back, is accepted as it is. */
-	EXPECT(vtd_caps_complete(&cap, &ecap));
+	EXPECT(vtd_caps_complete(&cap, &ecap, KVM_VIOMMU_NR_FRCD));
+}
+
+/* A VMM can present the one fault record that QEMU's own unit has. */
+static void caps_fault_records_chosen(void)
+{
+	u64 cap = VTD_CAP_CM, ecap = QI_IR;
+
+	EXPECT(vtd_caps_complete(&cap, &ecap, 1));
+	EXPECT(FIELD_GET(VTD_CAP_NFR, cap) == 0);
+	cap = FIELD_PREP(VTD_CAP_NFR, 3);
+	EXPECT(vtd_caps_complete(&cap, &ecap, 4));
+	EXPECT(!vtd_caps_complete(&cap, &ecap, 2));
+	cap = 0;
+	EXPECT(!vtd_caps_complete(&cap, &ecap, 0));
+	EXPECT(!vtd_caps_complete(&cap, &ecap, KVM_VIOMMU_NR_FRCD + 1));
 }
 
 static void caps_unimplemented_rejected(void)
@@ -126,11 +141,9 @@ static void desc_invalid_rejected(void)
 	/* G 0 is reserved for the context cache and the IOTLB. */
 	EXPECT(!check(VTD_DESC_CONTEXT, 0, 0, QI_IR));
 	EXPECT(!check(VTD_DESC_IOTLB, 0, 0, QI_IR));
-	/* Page-selective needs PSI, AM within MAMV, and an aligned address. */
+	/* Page-selective needs PSI and AM within MAMV. */
 	EXPECT(!check(VTD_DESC_IOTLB | (3 << 4), 0x1000, 0, QI_IR));
 	EXPECT(!check(VTD_DESC_IOTLB | (3 << 4), 0x40003, CAP_PSI_MAMV(2),
-		      QI_IR));
-	EXPECT(!check(VTD_DESC_IOTLB | (3 << 4), 0x41002, CAP_PSI_MAMV(2),
 		      QI_IR));
 	/* Not advertised: IEC without IR, device-TLB without DT. */
 	EXPECT(!check(VTD_DESC_IEC, 0, 0, VTD_ECAP_QI));
@@ -141,14 +154,29 @@ static void desc_invalid_rejected(void)
 	EXPECT(vtd_desc_check(wide_bad, false, 0, QI_IR) == VTD_DESC_IEC);
 }
 
+/*
+ * Hardware ignores ADDR's bits below 2^AM, and Linux relies on it: it
+ * widens AM to cover a range and leaves ADDR where the range starts
+ * (qi_flush_iotlb(), iommu_flush_iotlb_psi()).
+ */
+static void desc_psi_unaligned_addr(void)
+{
+	EXPECT(check(VTD_DESC_IOTLB | (3 << 4), 0x41002, CAP_PSI_MAMV(2),
+		     QI_IR) == VTD_DESC_IOTLB);
+	EXPECT(check(VTD_DESC_IOTLB | (3 << 4), 0x7f009, CAP_PSI_MAMV(9),
+		     QI_IR) == VTD_DESC_IOTLB);
+}
+
 static const struct unit_test tests[] = {
 	{ "caps_layout_filled_in", caps_layout_filled_in },
+	{ "caps_fault_records_chosen", caps_fault_records_chosen },
 	{ "caps_unimplemented_rejected", caps_unimplemented_rejected },
 	{ "caps_other_layout_rejected", caps_other_layout_rejected },
 	{ "caps_dependencies", caps_dependencies },
 	{ "iq_geometry", iq_geometry },
 	{ "desc_valid_types", desc_valid_types },
 	{ "desc_invalid_rejected", desc_invalid_rejected },
+	{ "desc_psi_unaligned_addr", desc_psi_unaligned_addr },
 };
 
 int main(void)

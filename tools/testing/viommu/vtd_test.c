@@ -153,9 +153,13 @@ static void msi_handle_and_subhandle(void)
 	/* handle[15] sits in address bit 2. */
 	EXPECT(vtd_msi_index(0xfee00014 | (1 << 5), 0, &index) == 0);
 	EXPECT(index == 0x8001);
-	/* SHV adds data[15:0]. */
-	EXPECT(vtd_msi_index(0xfee00018 | (0x10 << 5), 0xabcd0003, &index) == 0);
+	/* SHV adds data[15:0]; data[31:16] is reserved then (fault 0x20). */
+	EXPECT(vtd_msi_index(0xfee00018 | (0x10 << 5), 0x0003, &index) == 0);
 	EXPECT(index == 0x13);
+	EXPECT(vtd_msi_index(0xfee00018 | (0x10 << 5), 0xabcd0003, &index) ==
+	       KVM_VIOMMU_FR_IR_REQ_RSVD);
+	/* Without SHV the data is not the IOMMU's to check. */
+	EXPECT(vtd_msi_index(0xfee00010 | (0x10 << 5), 0xabcd0003, &index) == 0);
 	EXPECT(vtd_msi_index(0xfee0001cULL | (0x7fff << 5), 0xffff, &index) == 0);
 	EXPECT(index == 0x1fffe);
 	EXPECT(vtd_msi_index(0x1fee00010ULL, 0, &index) ==

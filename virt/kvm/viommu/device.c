@@ -33,6 +33,11 @@ static DEFINE_SPINLOCK(kvm_viommu_table_lock);
 
 static struct kvm_device_ops kvm_viommu_ops;
 
+/*
+ * A published viommu stays in the table until its VM is destroyed, when
+ * nothing can look it up any more (see struct kvm_viommu): the fast paths
+ * use what they find without a reference.
+ */
 struct kvm_viommu *kvm_viommu_find(struct kvm *kvm)
 {
 	struct kvm_viommu *viommu, *found = NULL;
@@ -47,6 +52,48 @@ struct kvm_viommu *kvm_viommu_find(struct kvm *kvm)
 	}
 	rcu_read_unlock();
 	return found;
+}
+
+/*
+ * KVM_CREATE_DEVICE can still fail after .create, and then destroys the
+ * device while the VM runs on.  So the fast paths learn of the device only
+ * once the VMM uses its file descriptor, which proves that it exists: no
+ * interrupt can be remapped before the VMM has set an attribute.
+ */
+static void kvm_viommu_publish(struct kvm_viommu *viommu)
+{
+	/* Only a shortcut: the table lock decides. */
+	if (READ_ONCE(viommu->published))
+		return;
+
+	spin_lock(&kvm_viommu_table_lock);
+	if (!viommu->published) {
+		hash_add_rcu(kvm_viommu_table, &viommu->link,
+			     (unsigned long)viommu->kvm);
+		WRITE_ONCE(viommu->published, true);
+	}
+	spin_unlock(&kvm_viommu_table_lock);
+}
+
+static void kvm_viommu_unpublish(struct kvm_viommu *viommu)
+{
+	if (!viommu->published)
+		return;
+
+	spin_lock(&kvm_viommu_table_lock);
+	hash_del_rcu(&viommu->link);
+	spin_unlock(&kvm_viommu_table_lock);
+	synchronize_rcu();
+}
+
+/* What a VT-d unit does at system reset; what the VMM configured stays. */
+int kvm_viommu_reset(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_regs_reset(viommu);
+	kvm_viommu_ir_reset(viommu);
+	kvm_viommu_events_ack_all(&viommu->events);
+	return 0;
 }
 
 static bool kvm_viommu_reserved_zero(const u64 *reserved, size_t n)
@@ -71,399 +118,415 @@ static void kvm_viommu_read_counters(struct kvm_viommu *viommu,
 	}
 }
 
-static int kvm_viommu_get_info(void __user *uaddr)
+static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_info info = {
-		.abi_version = KVM_VIOMMU_ABI_VERSION,
-		.flags = KVM_VIOMMU_INFO_MSI_DEVID,
-	};
+	struct kvm_viommu_info *info = data;
 
-	if (copy_to_user(uaddr, &info, sizeof(info)))
-		return -EFAULT;
+	info->abi_version = KVM_VIOMMU_ABI_VERSION;
+	info->flags = KVM_VIOMMU_INFO_MSI_DEVID;
 	return 0;
 }
 
-static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void __user *uaddr)
+static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void *data)
 {
+	struct kvm_viommu_stats *stats = data;
 	struct kvm_viommu_counters sum;
-	struct kvm_viommu_stats stats = {};
 
 	kvm_viommu_read_counters(viommu, &sum);
-	stats.hits = sum.hits;
-	stats.misses = sum.misses;
-	stats.faults = sum.faults;
-	stats.invalidations = sum.invalidations;
-	stats.atomic_hits = sum.atomic_hits;
-
-	if (copy_to_user(uaddr, &stats, sizeof(stats)))
-		return -EFAULT;
+	stats->hits = sum.hits;
+	stats->misses = sum.misses;
+	stats->faults = sum.faults;
+	stats->invalidations = sum.invalidations;
+	stats->atomic_hits = sum.atomic_hits;
 	return 0;
 }
 
-static int kvm_viommu_get_ir_table(struct kvm_viommu *viommu,
-				   void __user *uaddr)
+static int kvm_viommu_set_reset(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_table table = {
-		.irta = READ_ONCE(viommu->irta),
-	};
+	struct kvm_viommu_reset *reset = data;
 
-	if (copy_to_user(uaddr, &table, sizeof(table)))
-		return -EFAULT;
-	return 0;
-}
-
-static int kvm_viommu_set_ir_table(struct kvm_viommu *viommu,
-				   void __user *uaddr)
-{
-	struct kvm_viommu_ir_table table;
-
-	if (copy_from_user(&table, uaddr, sizeof(table)))
-		return -EFAULT;
-
-	if (table.flags || table.pad ||
-	    !kvm_viommu_reserved_zero(table.reserved, ARRAY_SIZE(table.reserved)))
+	if (reset->flags || reset->pad ||
+	    !kvm_viommu_reserved_zero(reset->reserved,
+				      ARRAY_SIZE(reset->reserved)))
 		return -EINVAL;
 
-	return kvm_viommu_ir_set_table(viommu, table.irta);
+	return kvm_viommu_reset(viommu);
 }
 
-static int kvm_viommu_get_ir_status(struct kvm_viommu *viommu,
-				    void __user *uaddr)
+static int kvm_viommu_get_ir_table(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_status status = {
-		.flags = READ_ONCE(viommu->ir_flags),
-	};
+	struct kvm_viommu_ir_table *table = data;
 
-	if (copy_to_user(uaddr, &status, sizeof(status)))
-		return -EFAULT;
+	table->irta = READ_ONCE(viommu->irta);
 	return 0;
 }
 
-static int kvm_viommu_set_ir_status(struct kvm_viommu *viommu,
-				    void __user *uaddr)
+static int kvm_viommu_set_ir_table(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_status status;
+	struct kvm_viommu_ir_table *table = data;
 
-	if (copy_from_user(&status, uaddr, sizeof(status)))
-		return -EFAULT;
-
-	if (status.pad ||
-	    !kvm_viommu_reserved_zero(status.reserved, ARRAY_SIZE(status.reserved)))
+	if (table->flags || table->pad ||
+	    !kvm_viommu_reserved_zero(table->reserved,
+				      ARRAY_SIZE(table->reserved)))
 		return -EINVAL;
 
-	return kvm_viommu_ir_set_flags(viommu, status.flags);
+	return kvm_viommu_ir_set_table(viommu, table->irta);
 }
 
-static int kvm_viommu_ir_invalidate_attr(struct kvm_viommu *viommu,
-					 void __user *uaddr)
+static int kvm_viommu_get_ir_status(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_iec iec;
+	struct kvm_viommu_ir_status *status = data;
 
-	if (copy_from_user(&iec, uaddr, sizeof(iec)))
-		return -EFAULT;
-
-	if (iec.pad ||
-	    !kvm_viommu_reserved_zero(iec.reserved, ARRAY_SIZE(iec.reserved)))
-		return -EINVAL;
-
-	return kvm_viommu_ir_invalidate(viommu, &iec);
-}
-
-static int kvm_viommu_get_ir_ioapic(struct kvm_viommu *viommu,
-				    void __user *uaddr)
-{
-	struct kvm_viommu_ir_ioapic ioapic = {};
-
-	kvm_viommu_ir_get_ioapic(viommu, &ioapic);
-	if (copy_to_user(uaddr, &ioapic, sizeof(ioapic)))
-		return -EFAULT;
+	status->flags = READ_ONCE(viommu->ir_flags);
 	return 0;
 }
 
-static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu,
-				    void __user *uaddr)
+static int kvm_viommu_set_ir_status(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_ioapic ioapic;
+	struct kvm_viommu_ir_status *status = data;
 
-	if (copy_from_user(&ioapic, uaddr, sizeof(ioapic)))
-		return -EFAULT;
-
-	if (ioapic.flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic.pad ||
-	    !kvm_viommu_reserved_zero(ioapic.reserved,
-				      ARRAY_SIZE(ioapic.reserved)))
+	if (status->pad ||
+	    !kvm_viommu_reserved_zero(status->reserved,
+				      ARRAY_SIZE(status->reserved)))
 		return -EINVAL;
 
-	kvm_viommu_ir_set_ioapic(viommu, &ioapic);
+	return kvm_viommu_ir_set_flags(viommu, status->flags);
+}
+
+static int kvm_viommu_set_ir_invalidate(struct kvm_viommu *viommu, void *data)
+{
+	struct kvm_viommu_iec *iec = data;
+
+	if (iec->pad ||
+	    !kvm_viommu_reserved_zero(iec->reserved, ARRAY_SIZE(iec->reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_ir_invalidate(viommu, iec);
+}
+
+static int kvm_viommu_get_ir_ioapic(struct kvm_viommu *viommu, void *data)
+{
+	kvm_viommu_ir_get_ioapic(viommu, data);
 	return 0;
 }
 
-static int kvm_viommu_get_ir_fault(struct kvm_viommu *viommu,
-				   void __user *uaddr)
+static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_fault record;
+	struct kvm_viommu_ir_ioapic *ioapic = data;
 
-	/* Check first, so that a bad address does not consume a record. */
-	if (!access_ok(uaddr, sizeof(record)))
-		return -EFAULT;
+	if (ioapic->flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic->pad ||
+	    !kvm_viommu_reserved_zero(ioapic->reserved,
+				      ARRAY_SIZE(ioapic->reserved)))
+		return -EINVAL;
 
-	kvm_viommu_fault_pop(&viommu->faults, &record);
-	if (copy_to_user(uaddr, &record, sizeof(record)))
-		return -EFAULT;
+	kvm_viommu_ir_set_ioapic(viommu, ioapic);
 	return 0;
 }
 
-static int kvm_viommu_set_fault_eventfd(struct kvm_viommu *viommu,
-					void __user *uaddr)
+static int kvm_viommu_get_ir_config(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_eventfd efd;
+	struct kvm_viommu_ir_config *config = data;
 
-	if (copy_from_user(&efd, uaddr, sizeof(efd)))
-		return -EFAULT;
-
-	if (efd.flags ||
-	    !kvm_viommu_reserved_zero(efd.reserved, ARRAY_SIZE(efd.reserved)))
-		return -EINVAL;
-
-	return kvm_viommu_fault_set_eventfd(&viommu->faults, efd.fd);
-}
-
-static int kvm_viommu_get_regs_config(struct kvm_viommu *viommu,
-				      void __user *uaddr)
-{
-	struct kvm_viommu_regs_config config = {};
-
-	kvm_viommu_regs_get_config(viommu, &config);
-	if (copy_to_user(uaddr, &config, sizeof(config)))
-		return -EFAULT;
+	config->flags = READ_ONCE(viommu->ir_config);
 	return 0;
 }
 
-static int kvm_viommu_set_regs_config(struct kvm_viommu *viommu,
-				      void __user *uaddr)
+static int kvm_viommu_set_ir_config(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_regs_config config;
+	struct kvm_viommu_ir_config *config = data;
 
-	if (copy_from_user(&config, uaddr, sizeof(config)))
-		return -EFAULT;
-
-	if (config.flags || config.pad ||
-	    !kvm_viommu_reserved_zero(config.reserved,
-				      ARRAY_SIZE(config.reserved)))
+	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS || config->pad ||
+	    !kvm_viommu_reserved_zero(config->reserved,
+				      ARRAY_SIZE(config->reserved)))
 		return -EINVAL;
 
-	return kvm_viommu_regs_configure(viommu, &config);
+	WRITE_ONCE(viommu->ir_config, config->flags);
+	return 0;
 }
 
-static int kvm_viommu_get_regs_state(struct kvm_viommu *viommu,
-				     void __user *uaddr)
+static int kvm_viommu_peek_ir_fault(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_regs_state *state;
-	int r = 0;
+	kvm_viommu_fault_peek(&viommu->faults, data);
+	return 0;
+}
 
+static int kvm_viommu_consume_ir_fault(struct kvm_viommu *viommu, void *data)
+{
+	kvm_viommu_fault_consume(&viommu->faults, data);
+	return 0;
+}
+
+static int kvm_viommu_set_fault_eventfd(struct kvm_viommu *viommu, void *data)
+{
+	struct kvm_viommu_eventfd *efd = data;
+
+	if (efd->flags ||
+	    !kvm_viommu_reserved_zero(efd->reserved, ARRAY_SIZE(efd->reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_fault_set_eventfd(&viommu->faults, efd->fd);
+}
+
+static int kvm_viommu_get_regs_config(struct kvm_viommu *viommu, void *data)
+{
+	kvm_viommu_regs_get_config(viommu, data);
+	return 0;
+}
+
+static int kvm_viommu_set_regs_config(struct kvm_viommu *viommu, void *data)
+{
+	struct kvm_viommu_regs_config *config = data;
+
+	if (config->flags ||
+	    !kvm_viommu_reserved_zero(config->reserved,
+				      ARRAY_SIZE(config->reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_regs_configure(viommu, config);
+}
+
+static int kvm_viommu_get_regs_state(struct kvm_viommu *viommu, void *data)
+{
 	if (!viommu->regs.configured)
 		return -ENXIO;
 
-	/* Too big for the stack. */
-	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
-	if (!state)
-		return -ENOMEM;
-	kvm_viommu_regs_get_state(viommu, state);
-	if (copy_to_user(uaddr, state, sizeof(*state)))
-		r = -EFAULT;
-	kfree(state);
-	return r;
+	kvm_viommu_regs_get_state(viommu, data);
+	return 0;
 }
 
-static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu,
-				     void __user *uaddr)
+static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_regs_state *state;
-	int r;
-
-	state = memdup_user(uaddr, sizeof(*state));
-	if (IS_ERR(state))
-		return PTR_ERR(state);
+	struct kvm_viommu_regs_state *state = data;
 
 	if (state->flags ||
 	    !kvm_viommu_reserved_zero(state->reserved,
 				      ARRAY_SIZE(state->reserved)))
-		r = -EINVAL;
-	else
-		r = kvm_viommu_regs_set_state(viommu, state);
-	kfree(state);
-	return r;
-}
-
-static int kvm_viommu_set_event_config(struct kvm_viommu *viommu,
-				       void __user *uaddr)
-{
-	struct kvm_viommu_event_config config;
-
-	if (copy_from_user(&config, uaddr, sizeof(config)))
-		return -EFAULT;
-
-	if (!kvm_viommu_reserved_zero(config.reserved,
-				      ARRAY_SIZE(config.reserved)))
 		return -EINVAL;
 
-	return kvm_viommu_events_configure(viommu, &config);
+	return kvm_viommu_regs_set_state(viommu, state);
 }
 
-static int kvm_viommu_get_event(struct kvm_viommu *viommu, void __user *uaddr)
+static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_event event;
+	struct kvm_viommu_dmar_fault *fault = data;
 
-	/* Check first, so that a bad address does not consume an event. */
-	if (!access_ok(uaddr, sizeof(event)))
-		return -EFAULT;
+	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->pad ||
+	    fault->reserved32 || !fault->reason ||
+	    (!(fault->flags & KVM_VIOMMU_DMAR_FAULT_PASID) && fault->pasid) ||
+	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK ||
+	    !kvm_viommu_reserved_zero(fault->reserved,
+				      ARRAY_SIZE(fault->reserved)))
+		return -EINVAL;
 
-	kvm_viommu_event_pop(viommu, &event);
-	if (copy_to_user(uaddr, &event, sizeof(event)))
-		return -EFAULT;
+	return kvm_viommu_regs_dmar_fault(viommu, fault);
+}
+
+static int kvm_viommu_set_event_config(struct kvm_viommu *viommu, void *data)
+{
+	struct kvm_viommu_event_config *config = data;
+
+	if (config->pad ||
+	    !kvm_viommu_reserved_zero(config->reserved,
+				      ARRAY_SIZE(config->reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_events_configure(viommu, config);
+}
+
+static int kvm_viommu_peek_event(struct kvm_viommu *viommu, void *data)
+{
+	kvm_viommu_event_peek(&viommu->events, data);
 	return 0;
 }
 
-static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu,
-				    void __user *uaddr)
+static int kvm_viommu_consume_event(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_event_ack ack;
-
-	if (copy_from_user(&ack, uaddr, sizeof(ack)))
-		return -EFAULT;
-
-	if (!kvm_viommu_reserved_zero(ack.reserved, ARRAY_SIZE(ack.reserved)))
-		return -EINVAL;
-
-	return kvm_viommu_event_ack(viommu, ack.seq);
+	kvm_viommu_event_consume(&viommu->events, data);
+	return 0;
 }
 
-/* The register file and the event ring change under viommu->lock. */
-static int kvm_viommu_get_locked_attr(struct kvm_viommu *viommu, u32 group,
-				      u64 attr, void __user *uaddr)
+static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
 {
-	int r = -ENXIO;
+	struct kvm_viommu_event_ack *ack = data;
+
+	if (!kvm_viommu_reserved_zero(ack->reserved, ARRAY_SIZE(ack->reserved)))
+		return -EINVAL;
+
+	return kvm_viommu_event_ack(viommu, ack->seq);
+}
+
+/*
+ * One attribute: the size of its structure, and what get and set do with
+ * it.  The structure is copied between the VMM and the kernel outside
+ * every lock, so that a VMM page fault (userfaultfd, postcopy) never
+ * holds a lock that KVM's own workers take.
+ *
+ * Handlers run under viommu->lock unless @unlocked.  A @consume attribute
+ * reads a record without removing it (get), and removes it only once the
+ * VMM has it (consume): a failed copy loses nothing.
+ */
+struct kvm_viommu_attr {
+	u32 group;
+	u64 attr;
+	size_t size;
+	bool unlocked;
+	int (*get)(struct kvm_viommu *viommu, void *data);
+	int (*set)(struct kvm_viommu *viommu, void *data);
+	int (*consume)(struct kvm_viommu *viommu, void *data);
+};
+
+#define KVM_VIOMMU_ATTR(_group, _attr, _type, ...)			\
+	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
+	  .attr = KVM_DEV_VIOMMU_##_attr,				\
+	  .size = sizeof(struct _type), __VA_ARGS__ }
+
+static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
+	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
+			.get = kvm_viommu_get_info),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS, kvm_viommu_stats, .unlocked = true,
+			.get = kvm_viommu_get_stats),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset,
+			.set = kvm_viommu_set_reset),
+	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table,
+			.get = kvm_viommu_get_ir_table,
+			.set = kvm_viommu_set_ir_table),
+	KVM_VIOMMU_ATTR(IR, IR_STATUS, kvm_viommu_ir_status,
+			.get = kvm_viommu_get_ir_status,
+			.set = kvm_viommu_set_ir_status),
+	KVM_VIOMMU_ATTR(IR, IR_INVALIDATE, kvm_viommu_iec,
+			.set = kvm_viommu_set_ir_invalidate),
+	KVM_VIOMMU_ATTR(IR, IR_FAULT, kvm_viommu_ir_fault, .unlocked = true,
+			.get = kvm_viommu_peek_ir_fault,
+			.consume = kvm_viommu_consume_ir_fault),
+	KVM_VIOMMU_ATTR(IR, IR_FAULT_EVENTFD, kvm_viommu_eventfd,
+			.set = kvm_viommu_set_fault_eventfd),
+	KVM_VIOMMU_ATTR(IR, IR_IOAPIC, kvm_viommu_ir_ioapic,
+			.get = kvm_viommu_get_ir_ioapic,
+			.set = kvm_viommu_set_ir_ioapic),
+	KVM_VIOMMU_ATTR(IR, IR_CONFIG, kvm_viommu_ir_config,
+			.get = kvm_viommu_get_ir_config,
+			.set = kvm_viommu_set_ir_config),
+	KVM_VIOMMU_ATTR(REGS, REGS_CONFIG, kvm_viommu_regs_config,
+			.get = kvm_viommu_get_regs_config,
+			.set = kvm_viommu_set_regs_config),
+	KVM_VIOMMU_ATTR(REGS, REGS_STATE, kvm_viommu_regs_state,
+			.get = kvm_viommu_get_regs_state,
+			.set = kvm_viommu_set_regs_state),
+	KVM_VIOMMU_ATTR(REGS, REGS_FAULT, kvm_viommu_dmar_fault,
+			.set = kvm_viommu_set_regs_fault),
+	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config,
+			.set = kvm_viommu_set_event_config),
+	KVM_VIOMMU_ATTR(EVENT, EVENT_POP, kvm_viommu_event,
+			.get = kvm_viommu_peek_event,
+			.consume = kvm_viommu_consume_event),
+	KVM_VIOMMU_ATTR(EVENT, EVENT_ACK, kvm_viommu_event_ack,
+			.set = kvm_viommu_set_event_ack),
+};
+
+static const struct kvm_viommu_attr *
+kvm_viommu_find_attr(const struct kvm_device_attr *attr)
+{
+	const struct kvm_viommu_attr *a;
+
+	for (a = kvm_viommu_attrs; a < kvm_viommu_attrs + ARRAY_SIZE(kvm_viommu_attrs); a++)
+		if (a->group == attr->group && a->attr == attr->attr)
+			return a;
+	return NULL;
+}
+
+static int kvm_viommu_call(struct kvm_viommu *viommu,
+			   const struct kvm_viommu_attr *a,
+			   int (*fn)(struct kvm_viommu *viommu, void *data),
+			   void *data)
+{
+	int r;
+
+	if (a->unlocked)
+		return fn(viommu, data);
 
 	mutex_lock(&viommu->lock);
-	if (group == KVM_DEV_VIOMMU_GRP_REGS && attr == KVM_DEV_VIOMMU_REGS_CONFIG)
-		r = kvm_viommu_get_regs_config(viommu, uaddr);
-	else if (group == KVM_DEV_VIOMMU_GRP_REGS && attr == KVM_DEV_VIOMMU_REGS_STATE)
-		r = kvm_viommu_get_regs_state(viommu, uaddr);
-	else if (group == KVM_DEV_VIOMMU_GRP_EVENT && attr == KVM_DEV_VIOMMU_EVENT_POP)
-		r = kvm_viommu_get_event(viommu, uaddr);
+	r = fn(viommu, data);
 	mutex_unlock(&viommu->lock);
+	return r;
+}
+
+/*
+ * A record goes to the VMM, then leaves its ring.  pop_lock keeps two
+ * readers from taking the same record; only the VMM's ioctls take it.
+ */
+static int kvm_viommu_pop(struct kvm_viommu *viommu,
+			  const struct kvm_viommu_attr *a, void *data,
+			  void __user *uaddr)
+{
+	int r;
+
+	mutex_lock(&viommu->pop_lock);
+	r = kvm_viommu_call(viommu, a, a->get, data);
+	if (!r && copy_to_user(uaddr, data, a->size))
+		r = -EFAULT;
+	if (!r)
+		kvm_viommu_call(viommu, a, a->consume, data);
+	mutex_unlock(&viommu->pop_lock);
+	return r;
+}
+
+static int kvm_viommu_attr_get(struct kvm_viommu *viommu,
+			       const struct kvm_viommu_attr *a, void *data,
+			       void __user *uaddr)
+{
+	int r;
+
+	if (a->consume)
+		return kvm_viommu_pop(viommu, a, data, uaddr);
+
+	r = kvm_viommu_call(viommu, a, a->get, data);
+	if (!r && copy_to_user(uaddr, data, a->size))
+		r = -EFAULT;
+	return r;
+}
+
+static int kvm_viommu_attr_access(struct kvm_device *dev,
+				  struct kvm_device_attr *attr, bool set)
+{
+	void __user *uaddr = u64_to_user_ptr(attr->addr);
+	struct kvm_viommu *viommu = dev->private;
+	const struct kvm_viommu_attr *a;
+	void *data;
+	int r;
+
+	if (attr->flags)
+		return -EINVAL;
+	a = kvm_viommu_find_attr(attr);
+	if (!a || !(set ? a->set : a->get))
+		return -ENXIO;
+
+	kvm_viommu_publish(viommu);
+
+	if (set)
+		data = memdup_user(uaddr, a->size);
+	else
+		data = kzalloc(a->size, GFP_KERNEL_ACCOUNT);
+	if (IS_ERR_OR_NULL(data))
+		return data ? PTR_ERR(data) : -ENOMEM;
+
+	if (set)
+		r = kvm_viommu_call(viommu, a, a->set, data);
+	else
+		r = kvm_viommu_attr_get(viommu, a, data, uaddr);
+	kfree(data);
 	return r;
 }
 
 static int kvm_viommu_get_attr(struct kvm_device *dev,
 			       struct kvm_device_attr *attr)
 {
-	void __user *uaddr = u64_to_user_ptr(attr->addr);
-	struct kvm_viommu *viommu = dev->private;
-
-	if (attr->flags)
-		return -EINVAL;
-
-	switch (attr->group) {
-	case KVM_DEV_VIOMMU_GRP_CTRL:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_CTRL_INFO:
-			return kvm_viommu_get_info(uaddr);
-		case KVM_DEV_VIOMMU_CTRL_STATS:
-			return kvm_viommu_get_stats(viommu, uaddr);
-		}
-		break;
-	case KVM_DEV_VIOMMU_GRP_IR:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_IR_TABLE:
-			return kvm_viommu_get_ir_table(viommu, uaddr);
-		case KVM_DEV_VIOMMU_IR_STATUS:
-			return kvm_viommu_get_ir_status(viommu, uaddr);
-		case KVM_DEV_VIOMMU_IR_FAULT:
-			return kvm_viommu_get_ir_fault(viommu, uaddr);
-		case KVM_DEV_VIOMMU_IR_IOAPIC:
-			return kvm_viommu_get_ir_ioapic(viommu, uaddr);
-		}
-		break;
-	case KVM_DEV_VIOMMU_GRP_REGS:
-	case KVM_DEV_VIOMMU_GRP_EVENT:
-		return kvm_viommu_get_locked_attr(viommu, attr->group,
-						  attr->attr, uaddr);
-	}
-
-	return -ENXIO;
-}
-
-static int kvm_viommu_set_ir_attr(struct kvm_viommu *viommu, u64 attr,
-				  void __user *uaddr)
-{
-	switch (attr) {
-	case KVM_DEV_VIOMMU_IR_TABLE:
-		return kvm_viommu_set_ir_table(viommu, uaddr);
-	case KVM_DEV_VIOMMU_IR_STATUS:
-		return kvm_viommu_set_ir_status(viommu, uaddr);
-	case KVM_DEV_VIOMMU_IR_INVALIDATE:
-		return kvm_viommu_ir_invalidate_attr(viommu, uaddr);
-	case KVM_DEV_VIOMMU_IR_FAULT_EVENTFD:
-		return kvm_viommu_set_fault_eventfd(viommu, uaddr);
-	case KVM_DEV_VIOMMU_IR_IOAPIC:
-		return kvm_viommu_set_ir_ioapic(viommu, uaddr);
-	}
-
-	return -ENXIO;
-}
-
-static int kvm_viommu_set_regs_attr(struct kvm_viommu *viommu, u64 attr,
-				    void __user *uaddr)
-{
-	switch (attr) {
-	case KVM_DEV_VIOMMU_REGS_CONFIG:
-		return kvm_viommu_set_regs_config(viommu, uaddr);
-	case KVM_DEV_VIOMMU_REGS_STATE:
-		return kvm_viommu_set_regs_state(viommu, uaddr);
-	}
-
-	return -ENXIO;
-}
-
-static int kvm_viommu_set_event_attr(struct kvm_viommu *viommu, u64 attr,
-				     void __user *uaddr)
-{
-	switch (attr) {
-	case KVM_DEV_VIOMMU_EVENT_CONFIG:
-		return kvm_viommu_set_event_config(viommu, uaddr);
-	case KVM_DEV_VIOMMU_EVENT_ACK:
-		return kvm_viommu_set_event_ack(viommu, uaddr);
-	}
-
-	return -ENXIO;
+	return kvm_viommu_attr_access(dev, attr, false);
 }
 
 static int kvm_viommu_set_attr(struct kvm_device *dev,
 			       struct kvm_device_attr *attr)
 {
-	void __user *uaddr = u64_to_user_ptr(attr->addr);
-	struct kvm_viommu *viommu = dev->private;
-	int r;
-
-	if (attr->flags)
-		return -EINVAL;
-
-	mutex_lock(&viommu->lock);
-	switch (attr->group) {
-	case KVM_DEV_VIOMMU_GRP_IR:
-		r = kvm_viommu_set_ir_attr(viommu, attr->attr, uaddr);
-		break;
-	case KVM_DEV_VIOMMU_GRP_REGS:
-		r = kvm_viommu_set_regs_attr(viommu, attr->attr, uaddr);
-		break;
-	case KVM_DEV_VIOMMU_GRP_EVENT:
-		r = kvm_viommu_set_event_attr(viommu, attr->attr, uaddr);
-		break;
-	default:
-		r = -ENXIO;
-	}
-	mutex_unlock(&viommu->lock);
-	return r;
+	return kvm_viommu_attr_access(dev, attr, true);
 }
 
 static int kvm_viommu_has_attr(struct kvm_device *dev,
@@ -471,44 +534,7 @@ static int kvm_viommu_has_attr(struct kvm_device *dev,
 {
 	if (attr->flags)
 		return -EINVAL;
-
-	switch (attr->group) {
-	case KVM_DEV_VIOMMU_GRP_CTRL:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_CTRL_INFO:
-		case KVM_DEV_VIOMMU_CTRL_STATS:
-			return 0;
-		}
-		break;
-	case KVM_DEV_VIOMMU_GRP_IR:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_IR_TABLE:
-		case KVM_DEV_VIOMMU_IR_STATUS:
-		case KVM_DEV_VIOMMU_IR_INVALIDATE:
-		case KVM_DEV_VIOMMU_IR_FAULT:
-		case KVM_DEV_VIOMMU_IR_FAULT_EVENTFD:
-		case KVM_DEV_VIOMMU_IR_IOAPIC:
-			return 0;
-		}
-		break;
-	case KVM_DEV_VIOMMU_GRP_REGS:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_REGS_CONFIG:
-		case KVM_DEV_VIOMMU_REGS_STATE:
-			return 0;
-		}
-		break;
-	case KVM_DEV_VIOMMU_GRP_EVENT:
-		switch (attr->attr) {
-		case KVM_DEV_VIOMMU_EVENT_CONFIG:
-		case KVM_DEV_VIOMMU_EVENT_POP:
-		case KVM_DEV_VIOMMU_EVENT_ACK:
-			return 0;
-		}
-		break;
-	}
-
-	return -ENXIO;
+	return kvm_viommu_find_attr(attr) ? 0 : -ENXIO;
 }
 
 static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
@@ -554,19 +580,21 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	viommu->counters = alloc_percpu_gfp(struct kvm_viommu_counters,
 					    GFP_KERNEL_ACCOUNT);
 	if (!viommu->counters) {
-		kfree(viommu);
+		kvm_viommu_free(viommu);
 		return -ENOMEM;
 	}
 
 	viommu->kvm = kvm;
 	mutex_init(&viommu->lock);
+	mutex_init(&viommu->pop_lock);
 	kvm_viommu_ir_init(viommu);
 	kvm_viommu_faults_init(&viommu->faults);
+	spin_lock_init(&viommu->regs.pending_lock);
+	if (kvm_viommu_events_init(&viommu->events)) {
+		kvm_viommu_free(viommu);
+		return -ENOMEM;
+	}
 	dev->private = viommu;
-
-	spin_lock(&kvm_viommu_table_lock);
-	hash_add_rcu(kvm_viommu_table, &viommu->link, (unsigned long)kvm);
-	spin_unlock(&kvm_viommu_table_lock);
 
 	/* The VM's debugfs directory, and this file with it, goes first. */
 	if (!IS_ERR_OR_NULL(kvm->debugfs_dentry))
@@ -587,11 +615,7 @@ static void kvm_viommu_destroy(struct kvm_device *dev)
 	if (refcount_read(&kvm->users_count) && !IS_ERR_OR_NULL(kvm->debugfs_dentry))
 		debugfs_lookup_and_remove("viommu_stats", kvm->debugfs_dentry);
 
-	spin_lock(&kvm_viommu_table_lock);
-	hash_del_rcu(&viommu->link);
-	spin_unlock(&kvm_viommu_table_lock);
-	synchronize_rcu();
-
+	kvm_viommu_unpublish(viommu);
 	kvm_viommu_ir_destroy(viommu);
 	kvm_viommu_free(viommu);
 	kfree(dev); /* alloc by kvm_ioctl_create_device, free by .destroy */

@@ -42,23 +42,38 @@ void kvm_viommu_fault_record(struct kvm_viommu_faults *faults,
 	spin_unlock_irqrestore(&faults->lock, irqflags);
 }
 
-void kvm_viommu_fault_pop(struct kvm_viommu_faults *faults,
-			  struct kvm_viommu_ir_fault *record)
+/* The oldest record, left in the ring until kvm_viommu_fault_consume(). */
+void kvm_viommu_fault_peek(struct kvm_viommu_faults *faults,
+			   struct kvm_viommu_ir_fault *record)
 {
 	unsigned long irqflags;
 
 	memset(record, 0, sizeof(*record));
 
 	spin_lock_irqsave(&faults->lock, irqflags);
-	if (faults->count) {
+	if (faults->count)
 		*record = faults->ring[faults->head];
+	if (faults->overflow)
+		record->flags |= KVM_VIOMMU_FAULT_OVERFLOW;
+	spin_unlock_irqrestore(&faults->lock, irqflags);
+}
+
+/*
+ * The VMM has @record, which kvm_viommu_fault_peek() gave it.  Readers are
+ * serialised, and recorders only append, so it is still the oldest.
+ */
+void kvm_viommu_fault_consume(struct kvm_viommu_faults *faults,
+			      const struct kvm_viommu_ir_fault *record)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&faults->lock, irqflags);
+	if ((record->flags & KVM_VIOMMU_FAULT_VALID) && faults->count) {
 		faults->head = (faults->head + 1) % KVM_VIOMMU_FAULT_RECORDS;
 		faults->count--;
 	}
-	if (faults->overflow) {
-		record->flags |= KVM_VIOMMU_FAULT_OVERFLOW;
+	if (record->flags & KVM_VIOMMU_FAULT_OVERFLOW)
 		faults->overflow = false;
-	}
 	spin_unlock_irqrestore(&faults->lock, irqflags);
 }
 

@@ -10,9 +10,12 @@
  * the table's size.
  */
 
+#include <linux/kthread.h>
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
+#include <linux/memcontrol.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/static_key.h>
 
@@ -23,12 +26,22 @@
 
 struct kvm_viommu_irte {
 	struct vtd_irte irte;
+	/* IRTA.EIME when it was read: one decode, whatever IRTA does next. */
+	bool x2apic;
 	/* An EOI scan used it: dropping it makes the scan stale. */
 	bool scanned;
 	struct rcu_head rcu;
 };
 
-/* Any VM with interrupt remapping on; the MSI hooks test it first. */
+/* A fill that keeps racing with invalidations gives up caching after this. */
+#define KVM_VIOMMU_IR_FILL_TRIES	3
+
+/*
+ * Any VM that has had interrupt remapping on; the MSI hooks test it first.
+ * A VM takes its count once, the first time its guest enables remapping,
+ * and drops it when destroyed: re-patching kvm.ko and interrupting every
+ * host CPU at each GCMD.IRE toggle would let a guest tax the whole host.
+ */
 DEFINE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
 EXPORT_SYMBOL_GPL(kvm_viommu_ir_enabled);
 
@@ -82,8 +95,16 @@ void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 	mutex_unlock(&viommu->ir_cache_lock);
 	xa_destroy(&viommu->irtes);
 
-	if (viommu->ir_flags & KVM_VIOMMU_IR_ENABLE)
+	if (viommu->ir_key_held)
 		static_branch_dec(&kvm_viommu_ir_enabled);
+}
+
+/* Remapping off and no table, as after a system reset. */
+void kvm_viommu_ir_reset(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_ir_set_flags(viommu, 0);
+	kvm_viommu_ir_set_table(viommu, 0);
 }
 
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta)
@@ -96,6 +117,7 @@ int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta)
 	/* Entries cached from the old table must not outlive it. */
 	mutex_lock(&viommu->ir_cache_lock);
 	WRITE_ONCE(viommu->irta, irta);
+	viommu->ir_cache_gen++;
 	rescan = kvm_viommu_ir_flush_range(viommu, 0, ULONG_MAX);
 	mutex_unlock(&viommu->ir_cache_lock);
 
@@ -116,11 +138,11 @@ int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 		return 0;
 
 	was_on = viommu->ir_flags & KVM_VIOMMU_IR_ENABLE;
-	if (on && !was_on)
+	if (on && !viommu->ir_key_held) {
 		static_branch_inc(&kvm_viommu_ir_enabled);
+		viommu->ir_key_held = true;
+	}
 	WRITE_ONCE(viommu->ir_flags, flags);
-	if (!on && was_on)
-		static_branch_dec(&kvm_viommu_ir_enabled);
 
 	/* Which vectors need an EOI exit depends on both flags. */
 	kvm_arch_viommu_ir_invalidated(viommu->kvm, true);
@@ -179,6 +201,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	this_cpu_inc(viommu->counters->invalidations);
 
 	mutex_lock(&viommu->ir_cache_lock);
+	viommu->ir_cache_gen++;
 	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
 	mutex_unlock(&viommu->ir_cache_lock);
 
@@ -238,60 +261,163 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 	return -EINVAL;
 }
 
-/* Reads the IRTE at @index from guest memory and caches it if valid. */
-static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
-			     bool scanned, struct vtd_irte *irte)
+/*
+ * The VM's address space and memory cgroup, for a kernel worker (the
+ * irqfd fallback, the I/O APIC's remap work) that reads guest memory.  A
+ * worker has no mm of its own: uaccess there would go through whatever mm
+ * its CPU ran last, another process's, and its allocations would be
+ * charged to nobody.  Every other caller is the VMM or one of its vCPUs.
+ */
+struct kvm_viommu_vm_context {
+	struct mm_struct *mm;		/* borrowed by a worker, else NULL */
+	struct mem_cgroup *memcg;
+	struct mem_cgroup *old_memcg;
+};
+
+static bool kvm_viommu_enter_vm(struct kvm *kvm,
+				struct kvm_viommu_vm_context *ctx)
 {
-	struct kvm_viommu_irte *entry;
-	struct kvm *kvm = viommu->kvm;
+	ctx->mm = NULL;
+	if (current->mm == kvm->mm)
+		return true;
+	if (!(current->flags & PF_KTHREAD) || current->mm ||
+	    !mmget_not_zero(kvm->mm))
+		return false;
+
+	ctx->mm = kvm->mm;
+	kthread_use_mm(ctx->mm);
+	ctx->memcg = get_mem_cgroup_from_mm(ctx->mm);
+	ctx->old_memcg = set_active_memcg(ctx->memcg);
+	return true;
+}
+
+static void kvm_viommu_exit_vm(struct kvm_viommu_vm_context *ctx)
+{
+	if (!ctx->mm)
+		return;
+	set_active_memcg(ctx->old_memcg);
+	mem_cgroup_put(ctx->memcg);
+	kthread_unuse_mm(ctx->mm);
+	mmput(ctx->mm);
+}
+
+/*
+ * A request without a requester ID fails any verification that the IRTE
+ * asks for, unless the VMM chose QEMU's policy of letting it pass.
+ */
+static bool kvm_viommu_ir_sid_ok(struct kvm_viommu *viommu,
+				 const struct kvm_viommu_ir_request *req,
+				 const struct vtd_irte *irte)
+{
+	if (!req->has_sid &&
+	    (READ_ONCE(viommu->ir_config) & KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK))
+		return true;
+	return vtd_irte_sid_ok(irte, req->sid, req->has_sid);
+}
+
+/* Reads IRTE @index of the table at @irta.  Returns 0 or a fault reason. */
+static u8 kvm_viommu_ir_read(struct kvm *kvm, u64 irta, u32 index,
+			     struct vtd_irte *irte)
+{
+	gpa_t gpa = vtd_irta_base(irta) + (u64)index * VTD_IRTE_SIZE;
 	__le64 raw[2];
-	u8 reason = 0;
 	int idx, r;
-	u64 irta;
 
-	mutex_lock(&viommu->ir_cache_lock);
-
-	/* Another fill may have won the race for this entry. */
-	entry = xa_load(&viommu->irtes, index);
-	if (entry) {
-		if (scanned)
-			WRITE_ONCE(entry->scanned, true);
-		*irte = entry->irte;
-		goto out;
-	}
-
-	irta = viommu->irta;
-	if (index >= vtd_irta_entries(irta)) {
-		reason = KVM_VIOMMU_FR_IR_INDEX_OVER;
-		goto out;
-	}
+	if (index >= vtd_irta_entries(irta))
+		return KVM_VIOMMU_FR_IR_INDEX_OVER;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	r = kvm_read_guest(kvm, vtd_irta_base(irta) + (u64)index * VTD_IRTE_SIZE,
-			   raw, sizeof(raw));
+	r = kvm_read_guest(kvm, gpa, raw, sizeof(raw));
 	srcu_read_unlock(&kvm->srcu, idx);
-	if (r) {
-		reason = KVM_VIOMMU_FR_IR_ROOT_INVAL;
-		goto out;
-	}
+	if (r)
+		return KVM_VIOMMU_FR_IR_ROOT_INVAL;
+
 	irte->lo = le64_to_cpu(raw[0]);
 	irte->hi = le64_to_cpu(raw[1]);
+	return vtd_irte_check(irte, vtd_irta_x2apic(irta));
+}
 
-	reason = vtd_irte_check(irte, vtd_irta_x2apic(irta));
-	if (reason)
+/*
+ * Caches @irte for @index unless an invalidation or a new table came
+ * after generation @gen, or another fill won.  Returns whether @irte is
+ * what the cache holds now.
+ */
+static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
+				 u64 gen, bool scanned, bool x2apic,
+				 const struct vtd_irte *irte)
+{
+	struct kvm_viommu_irte *entry;
+	bool cached = false;
+
+	entry = kmalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
+
+	mutex_lock(&viommu->ir_cache_lock);
+	if (viommu->ir_cache_gen != gen)
 		goto out;
 
+	cached = true;
+	if (xa_load(&viommu->irtes, index))
+		goto out;
 	/* Not caching only costs a later miss, so failure is no fault. */
-	entry = kmalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
 	if (entry) {
 		entry->irte = *irte;
+		entry->x2apic = x2apic;
 		entry->scanned = scanned;
-		if (xa_err(xa_store(&viommu->irtes, index, entry,
-				    GFP_KERNEL_ACCOUNT)))
-			kfree(entry);
+		if (!xa_err(xa_store(&viommu->irtes, index, entry,
+				     GFP_KERNEL_ACCOUNT)))
+			entry = NULL;
 	}
 out:
 	mutex_unlock(&viommu->ir_cache_lock);
+	kfree(entry);
+	return cached;
+}
+
+/*
+ * Reads the IRTE at @index from guest memory and caches it if valid.
+ * The read happens outside ir_cache_lock, which a guest-memory fault
+ * (userfaultfd, postcopy) could otherwise hold for as long as the VMM
+ * likes.  A fill that keeps racing with the guest's invalidations
+ * delivers what it read last without caching it.
+ */
+static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
+			     bool scanned, struct vtd_irte *irte, bool *x2apic)
+{
+	struct kvm_viommu_vm_context ctx;
+	struct kvm_viommu_irte *entry;
+	int tries;
+	u64 irta, gen;
+	u8 reason;
+
+	if (!kvm_viommu_enter_vm(viommu->kvm, &ctx))
+		return KVM_VIOMMU_FR_IR_ROOT_INVAL;
+
+	for (tries = 0; tries < KVM_VIOMMU_IR_FILL_TRIES; tries++) {
+		mutex_lock(&viommu->ir_cache_lock);
+		entry = xa_load(&viommu->irtes, index);
+		if (entry) {
+			if (scanned)
+				WRITE_ONCE(entry->scanned, true);
+			*irte = entry->irte;
+			*x2apic = entry->x2apic;
+		}
+		irta = viommu->irta;
+		gen = viommu->ir_cache_gen;
+		mutex_unlock(&viommu->ir_cache_lock);
+		if (entry) {
+			reason = 0;
+			break;
+		}
+
+		*x2apic = vtd_irta_x2apic(irta);
+		reason = kvm_viommu_ir_read(viommu->kvm, irta, index, irte);
+		if (reason ||
+		    kvm_viommu_ir_insert(viommu, index, gen, scanned, *x2apic,
+					 irte))
+			break;
+	}
+
+	kvm_viommu_exit_vm(&ctx);
 	return reason;
 }
 
@@ -303,9 +429,8 @@ out:
 int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			    const struct kvm_viommu_ir_request *req,
 			    enum kvm_viommu_ir_context ctx,
-			    struct vtd_irte *irte)
+			    struct vtd_irte *irte, bool *x2apic)
 {
-	bool x2apic = vtd_irta_x2apic(READ_ONCE(viommu->irta));
 	struct kvm_viommu_irte *entry;
 	bool hit = false;
 	u8 reason;
@@ -316,6 +441,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 		if (!kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->scanned))
 			WRITE_ONCE(entry->scanned, true);
 		*irte = entry->irte;
+		*x2apic = entry->x2apic;
 		hit = true;
 	}
 	rcu_read_unlock();
@@ -325,7 +451,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			return -EWOULDBLOCK;
 
 		reason = kvm_viommu_ir_fill(viommu, req->index,
-					    !kvm_viommu_ir_is_request(ctx), irte);
+					    !kvm_viommu_ir_is_request(ctx), irte,
+					    x2apic);
 		/* Only an entry that was read can have FPD set. */
 		if (reason)
 			return kvm_viommu_ir_fault(viommu, req, ctx, reason,
@@ -334,7 +461,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 						   irte : NULL);
 	}
 
-	if (!vtd_irte_sid_ok(irte, req->sid, req->has_sid))
+	if (!kvm_viommu_ir_sid_ok(viommu, req, irte))
 		return kvm_viommu_ir_fault(viommu, req, ctx,
 					   KVM_VIOMMU_FR_IR_SID_ERR, irte);
 
@@ -348,6 +475,6 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	}
 	trace_kvm_viommu_translate(req->index, req->sid, req->has_sid,
 				   vtd_irte_vector(irte),
-				   vtd_irte_dest_id(irte, x2apic), hit);
+				   vtd_irte_dest_id(irte, *x2apic), hit);
 	return 0;
 }

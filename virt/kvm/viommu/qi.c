@@ -3,14 +3,18 @@
  * Invalidations: the queue (QI) and the registers (CCMD, IOTLB).
  *
  * The queue runs in the vCPU that writes IQT, in the kernel, from IQH to
- * the tail.  That is bounded by the queue's size (at most 2^15 entries),
- * with a reschedule point every few descriptors, so a guest that builds a
- * huge queue or rings the doorbell in a loop costs its own vCPU's time and
- * nothing else.
+ * the tail, a bounded number of descriptors at a time: the rest is a
+ * request to the same vCPU, handled before it next enters the guest.  So
+ * a guest that builds a huge queue or rings the doorbell in a loop costs
+ * its own vCPU's time, and viommu->lock is free between two runs for the
+ * VMM's ioctls.
  *
  * Only a vCPU may write the guest's status words: KVM 6.1 marks a page
- * dirty only for a running vCPU.  Where the queue resumes without one (the
- * VMM's acknowledgment, a restore), it asks the vCPUs to run it.
+ * dirty only for a running vCPU, and each write takes one entry of that
+ * vCPU's dirty ring.  A run stops when the ring is soft-full, so that the
+ * vCPU exits to the VMM to harvest it before the queue goes on.  Where the
+ * queue resumes without a vCPU (the VMM's acknowledgment, a restore), it
+ * asks the vCPUs to run it.
  *
  * The interrupt entry cache is the kernel's, so IEC completes here.  The
  * context cache, the IOTLB and device-TLBs are the VMM's for now: their
@@ -23,18 +27,22 @@
 #include "viommu.h"
 #include "trace.h"
 
-/* Descriptors between two reschedule points. */
-#define KVM_VIOMMU_QI_BATCH	64
+/* Descriptors in one run of the queue. */
+#define KVM_VIOMMU_QI_RUN	256
 
 static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu, u32 index,
 			       u64 *desc)
 {
-	u64 iqa = viommu->regs.iqa;
+	u64 iqa = viommu->regs.iqa, base = iqa & PAGE_MASK;
 	unsigned int size = BIT(vtd_iq_shift(iqa));
-	gpa_t gpa = (iqa & PAGE_MASK) + (u64)index * size;
+	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
 	__le64 raw[4] = {};
 	int i, idx, ret;
+
+	/* A queue that would wrap past 2^64 is not in guest memory. */
+	if (gpa < base)
+		return -EFAULT;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	ret = kvm_read_guest(kvm, gpa, raw, size);
@@ -59,8 +67,19 @@ static void kvm_viommu_qi_iec(struct kvm_viommu *viommu, const u64 *desc)
 	kvm_viommu_ir_invalidate(viommu, &iec);
 }
 
-/* Returns -EAGAIN while events before it wait for the VMM. */
-static int kvm_viommu_qi_wait(struct kvm_viommu *viommu, const u64 *desc)
+/* Whether a guest write now would overflow @vcpu's dirty ring. */
+static bool kvm_viommu_dirty_ring_full(struct kvm_vcpu *vcpu)
+{
+	return vcpu->kvm->dirty_ring_size &&
+	       kvm_dirty_ring_soft_full(&vcpu->dirty_ring);
+}
+
+/*
+ * Returns -EAGAIN while events before it wait for the VMM, and -EBUSY
+ * while @vcpu's dirty ring has no room for the status write.
+ */
+static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
+			      struct kvm_vcpu *vcpu, const u64 *desc)
 {
 	__le32 status = cpu_to_le32(FIELD_GET(VTD_WAIT_DATA, desc[0]));
 	struct kvm *kvm = viommu->kvm;
@@ -68,6 +87,8 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu, const u64 *desc)
 
 	if (kvm_viommu_events_pending(&viommu->events))
 		return -EAGAIN;
+	if ((desc[0] & VTD_WAIT_SW) && kvm_viommu_dirty_ring_full(vcpu))
+		return -EBUSY;
 
 	if (desc[0] & VTD_WAIT_SW) {
 		idx = srcu_read_lock(&kvm->srcu);
@@ -91,8 +112,12 @@ static u32 kvm_viommu_qi_event_type(u8 desc_type)
 	return 0;
 }
 
-/* Returns 0 when done, -EAGAIN to stop before it, -EINVAL for IQE. */
-static int kvm_viommu_qi_exec(struct kvm_viommu *viommu, const u64 *desc)
+/*
+ * Returns 0 when done, -EAGAIN or -EBUSY to stop before it (see
+ * kvm_viommu_qi_wait()), -EINVAL for IQE.
+ */
+static int kvm_viommu_qi_exec(struct kvm_viommu *viommu,
+			      struct kvm_vcpu *vcpu, const u64 *desc)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 	bool wide = r->iqa & VTD_IQ_DW;
@@ -105,7 +130,7 @@ static int kvm_viommu_qi_exec(struct kvm_viommu *viommu, const u64 *desc)
 		kvm_viommu_qi_iec(viommu, desc);
 		return 0;
 	case VTD_DESC_WAIT:
-		return kvm_viommu_qi_wait(viommu, desc);
+		return kvm_viommu_qi_wait(viommu, vcpu, desc);
 	}
 
 	kvm_viommu_event_post(viommu, kvm_viommu_qi_event_type(type),
@@ -113,14 +138,18 @@ static int kvm_viommu_qi_exec(struct kvm_viommu *viommu, const u64 *desc)
 	return 0;
 }
 
+/* Runs the queue on the current vCPU, which the caller must be. */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 {
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 	struct kvm_viommu_regs *r = &viommu->regs;
 	u32 head, tail, entries, done;
 	u64 desc[4];
 	int ret;
 
 	lockdep_assert_held(&viommu->lock);
+	if (WARN_ON_ONCE(!vcpu || vcpu->kvm != viommu->kvm))
+		return;
 	if (!(r->gsts & VTD_GCMD_QIE) || (r->fsts & VTD_FSTS_IQE))
 		return;
 
@@ -133,14 +162,23 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 
 	entries = vtd_iq_entries(r->iqa);
 	for (done = 0; head != tail; done++) {
+		if (done == KVM_VIOMMU_QI_RUN) {
+			kvm_arch_viommu_request_vcpu(vcpu);
+			return;
+		}
+
 		ret = kvm_viommu_qi_fetch(viommu, head, desc);
 		if (ret)
 			ret = -EINVAL;
 		else
-			ret = kvm_viommu_qi_exec(viommu, desc);
+			ret = kvm_viommu_qi_exec(viommu, vcpu, desc);
 		trace_kvm_viommu_qi_desc(head, desc[0], desc[1], ret);
 		if (ret == -EAGAIN)
 			return;
+		if (ret == -EBUSY) {
+			kvm_arch_viommu_request_vcpu(vcpu);
+			return;
+		}
 		if (ret) {
 			kvm_viommu_regs_queue_error(viommu);
 			return;
@@ -148,18 +186,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 
 		head = (head + 1) % entries;
 		r->iqh = (u64)head << vtd_iq_shift(r->iqa);
-		if (done % KVM_VIOMMU_QI_BATCH == KVM_VIOMMU_QI_BATCH - 1)
-			cond_resched();
 	}
-}
-
-void kvm_viommu_qi_resume(struct kvm_viommu *viommu)
-{
-	lockdep_assert_held(&viommu->lock);
-	if (kvm_get_running_vcpu())
-		kvm_viommu_qi_run(viommu);
-	else
-		kvm_arch_viommu_request_vcpus(viommu->kvm);
 }
 
 void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu)
@@ -169,6 +196,7 @@ void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu)
 	if (!viommu)
 		return;
 	mutex_lock(&viommu->lock);
+	kvm_viommu_regs_record_pending(viommu);
 	kvm_viommu_qi_run(viommu);
 	mutex_unlock(&viommu->lock);
 }
@@ -192,6 +220,18 @@ void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu)
 				       FIELD_GET(VTD_IOTLB_IIRG, r->iotlb));
 		r->iotlb_seq = 0;
 	}
+}
+
+/*
+ * The VMM finished events: what waited for them completes, and the queue
+ * goes on, on a vCPU.
+ */
+void kvm_viommu_events_acked(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_reg_invalidations_acked(viommu);
+	kvm_viommu_regs_gcmd_acked(viommu);
+	kvm_arch_viommu_request_vcpus(viommu->kvm);
 }
 
 /* CCMD.ICC stays set while the VMM works on the invalidation. */

@@ -71,33 +71,35 @@ static void kvm_viommu_fault_status_changed(struct kvm_viommu_regs *r)
 	int i;
 
 	r->fsts &= ~VTD_FSTS_PPF;
-	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
+	for (i = 0; i < r->nr_frcd; i++)
 		if (r->frcd[i][1] & VTD_FRCD_F)
 			r->fsts |= VTD_FSTS_PPF;
 	if (!(r->fsts & VTD_FSTS_PENDING))
 		r->fectl &= ~VTD_ECTL_IP;
 }
 
-void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
-				  const struct kvm_viommu_ir_fault *record)
+/*
+ * Records a fault in the next fault recording register, as VT-d does:
+ * nothing while PFO is set, and PFO when that register is still full.
+ */
+static void kvm_viommu_frcd_record(struct kvm_viommu *viommu, u64 lo, u64 hi)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 	unsigned int next;
 
-	mutex_lock(&viommu->lock);
-	if (!r->configured)
-		goto out;
+	lockdep_assert_held(&viommu->lock);
+	if (!r->configured || (r->fsts & VTD_FSTS_PFO))
+		return;
 
 	/* Hardware's own index of the next record, which FRI is not. */
 	next = r->frcd_next;
 	if (r->frcd[next][1] & VTD_FRCD_F) {
 		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
-		goto out;
+		return;
 	}
-	r->frcd[next][0] = FIELD_PREP(VTD_FRCD_IR_INDEX, record->index);
-	r->frcd[next][1] = VTD_FRCD_F | FIELD_PREP(VTD_FRCD_FR, record->reason) |
-			   FIELD_PREP(VTD_FRCD_SID, record->sid);
-	r->frcd_next = (next + 1) % KVM_VIOMMU_NR_FRCD;
+	r->frcd[next][0] = lo;
+	r->frcd[next][1] = VTD_FRCD_F | hi;
+	r->frcd_next = (next + 1) % r->nr_frcd;
 
 	/* FRI names the first pending record, from PPF's rise on. */
 	if (!(r->fsts & VTD_FSTS_PPF)) {
@@ -105,8 +107,93 @@ void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
 		r->fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
 	}
 	kvm_viommu_raise_fault(viommu, VTD_FSTS_PPF);
-out:
+}
+
+static void kvm_viommu_frcd_record_ir(struct kvm_viommu *viommu,
+				      const struct kvm_viommu_ir_fault *record)
+{
+	kvm_viommu_frcd_record(viommu,
+			       FIELD_PREP(VTD_FRCD_IR_INDEX, record->index),
+			       FIELD_PREP(VTD_FRCD_FR, record->reason) |
+			       FIELD_PREP(VTD_FRCD_SID, record->sid));
+}
+
+/*
+ * A kernel worker (the irqfd fallback, the I/O APIC's remap work) must
+ * not wait for viommu->lock, which a vCPU holds across guest-memory
+ * accesses that the VMM may take its time to resolve (userfaultfd,
+ * postcopy).  Its faults wait here for a vCPU instead; what does not fit
+ * is lost as the registers would lose it, with PFO.
+ */
+static void kvm_viommu_regs_defer_fault(struct kvm_viommu *viommu,
+					const struct kvm_viommu_ir_fault *record)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&r->pending_lock, irqflags);
+	if (r->nr_pending < ARRAY_SIZE(r->pending))
+		r->pending[r->nr_pending++] = *record;
+	else
+		r->pending_overflow = true;
+	spin_unlock_irqrestore(&r->pending_lock, irqflags);
+
+	kvm_arch_viommu_request_vcpus(viommu->kvm);
+}
+
+void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
+				  const struct kvm_viommu_ir_fault *record)
+{
+	if (current->flags & PF_KTHREAD) {
+		kvm_viommu_regs_defer_fault(viommu, record);
+		return;
+	}
+
+	mutex_lock(&viommu->lock);
+	kvm_viommu_frcd_record_ir(viommu, record);
 	mutex_unlock(&viommu->lock);
+}
+
+/* On a vCPU: the faults that workers left, into the registers. */
+void kvm_viommu_regs_record_pending(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	struct kvm_viommu_ir_fault pending[ARRAY_SIZE(r->pending)];
+	unsigned int i, n;
+	bool overflow;
+
+	lockdep_assert_held(&viommu->lock);
+	spin_lock_irq(&r->pending_lock);
+	n = r->nr_pending;
+	memcpy(pending, r->pending, n * sizeof(*pending));
+	overflow = r->pending_overflow;
+	r->nr_pending = 0;
+	r->pending_overflow = false;
+	spin_unlock_irq(&r->pending_lock);
+
+	for (i = 0; i < n; i++)
+		kvm_viommu_frcd_record_ir(viommu, &pending[i]);
+	if (overflow && r->configured)
+		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
+}
+
+/* A DMA-remapping fault from the VMM's own translation. */
+int kvm_viommu_regs_dmar_fault(struct kvm_viommu *viommu,
+			       const struct kvm_viommu_dmar_fault *fault)
+{
+	u64 hi = FIELD_PREP(VTD_FRCD_FR, fault->reason) |
+		 FIELD_PREP(VTD_FRCD_SID, fault->sid);
+
+	lockdep_assert_held(&viommu->lock);
+	if (!viommu->regs.configured)
+		return -ENXIO;
+
+	if (fault->flags & KVM_VIOMMU_DMAR_FAULT_READ)
+		hi |= VTD_FRCD_T;
+	if (fault->flags & KVM_VIOMMU_DMAR_FAULT_PASID)
+		hi |= VTD_FRCD_PP | FIELD_PREP(VTD_FRCD_PV, fault->pasid);
+	kvm_viommu_frcd_record(viommu, fault->addr, hi);
+	return 0;
 }
 
 void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu)
@@ -128,7 +215,8 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
 	kvm_viommu_send_inv_event(viommu);
 }
 
-static u32 kvm_viommu_gsts(struct kvm_viommu *viommu)
+/* GSTS as it takes effect: IRES and CFIS are the IR cache's. */
+static u32 kvm_viommu_gsts_now(struct kvm_viommu *viommu)
 {
 	u32 ir = READ_ONCE(viommu->ir_flags);
 	u32 gsts = viommu->regs.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
@@ -137,6 +225,20 @@ static u32 kvm_viommu_gsts(struct kvm_viommu *viommu)
 		gsts |= VTD_GCMD_IRE;
 	if (ir & KVM_VIOMMU_IR_CFIS)
 		gsts |= VTD_GCMD_CFI;
+	return gsts;
+}
+
+/*
+ * GSTS as the guest reads it.  TES and RTPS show the VMM's state: while
+ * it switches its address spaces, they keep what they were (gsts_held).
+ */
+static u32 kvm_viommu_gsts(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u32 gsts = kvm_viommu_gsts_now(viommu);
+
+	if (r->gcmd_seq)
+		gsts = (gsts & ~VTD_GSTS_VMM) | r->gsts_held;
 	return gsts;
 }
 
@@ -163,11 +265,53 @@ static void kvm_viommu_set_ir_from_gsts(struct kvm_viommu *viommu, u32 gsts)
 	kvm_viommu_ir_set_flags(viommu, flags);
 }
 
+/* Tells a VMM that follows interrupt remapping what the guest changed. */
+static void kvm_viommu_post_ir_event(struct kvm_viommu *viommu)
+{
+	u64 event[2] = { kvm_viommu_gsts(viommu), READ_ONCE(viommu->irta) };
+
+	kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_IR, 0, event,
+			      ARRAY_SIZE(event));
+}
+
+/*
+ * TE and SRTP change the VMM's DMA address spaces.  A VMM that takes GCMD
+ * events acknowledges the switch, and only then does GSTS show it, so
+ * that the guest's wait for TES or RTPS means what it means on hardware.
+ * RTPS clears at the command, and sets once it is done.
+ */
+static void kvm_viommu_post_gcmd_event(struct kvm_viommu *viommu, u32 seen,
+				       bool srtp)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+	u64 event[2] = { r->gsts, r->rtaddr_active };
+	u64 seq;
+
+	seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_GCMD, 0, event,
+				    ARRAY_SIZE(event));
+	if (!seq)
+		return;
+	if (!r->gcmd_seq)
+		r->gsts_held = seen & VTD_GSTS_VMM;
+	if (srtp)
+		r->gsts_held &= ~VTD_GCMD_SRTP;
+	r->gcmd_seq = seq;
+}
+
+void kvm_viommu_regs_gcmd_acked(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	lockdep_assert_held(&viommu->lock);
+	if (r->gcmd_seq && r->gcmd_seq <= viommu->events.acked)
+		r->gcmd_seq = 0;
+}
+
 static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	u32 old = kvm_viommu_gsts(viommu), gsts;
-	u64 event[2];
+	u32 seen = kvm_viommu_gsts(viommu);
+	u32 old = kvm_viommu_gsts_now(viommu), gsts;
 
 	val &= kvm_viommu_gcmd_allowed(r);
 	gsts = (old & ~VTD_GCMD_PERSISTENT) | (val & VTD_GCMD_PERSISTENT);
@@ -181,19 +325,24 @@ static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
 		kvm_viommu_ir_set_table(viommu, r->irta);
 		gsts |= VTD_GCMD_SIRTP;
 	}
-	/* The queue starts empty at entry 0 each time it is enabled. */
+	/* The queue starts at entry 0 each time it is enabled. */
 	if ((gsts & ~old) & VTD_GCMD_QIE)
 		r->iqh = 0;
 	if ((gsts ^ old) & (VTD_GCMD_IRE | VTD_GCMD_CFI))
 		kvm_viommu_set_ir_from_gsts(viommu, gsts);
 	r->gsts = gsts;
 
-	if ((val & VTD_GCMD_SRTP) || ((gsts ^ old) & VTD_GCMD_TE)) {
-		event[0] = kvm_viommu_gsts(viommu);
-		event[1] = r->rtaddr_active;
-		kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_GCMD, 0, event,
-				      ARRAY_SIZE(event));
-	}
+	if ((val & VTD_GCMD_SRTP) || ((gsts ^ old) & VTD_GCMD_TE))
+		kvm_viommu_post_gcmd_event(viommu, seen, val & VTD_GCMD_SRTP);
+	if ((val & VTD_GCMD_SIRTP) ||
+	    ((gsts ^ old) & (VTD_GCMD_IRE | VTD_GCMD_CFI)))
+		kvm_viommu_post_ir_event(viommu);
+	/*
+	 * A tail written before the queue was enabled is work to do, as
+	 * QEMU has it: Windows guests rely on that.
+	 */
+	if (((gsts & ~old) & VTD_GCMD_QIE) && r->iqt)
+		kvm_viommu_qi_run(viommu);
 }
 
 static void kvm_viommu_write_ectl(struct kvm_viommu *viommu, u32 *ectl,
@@ -230,7 +379,7 @@ static u32 *kvm_viommu_reg32(struct kvm_viommu_regs *r, u32 offset)
 static u64 *kvm_viommu_reg64(struct kvm_viommu_regs *r, u32 offset)
 {
 	offset &= ~7;
-	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD_END)
+	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD + 16 * r->nr_frcd)
 		return &r->frcd[(offset - VTD_REG_FRCD) / 16][(offset / 8) & 1];
 
 	switch (offset) {
@@ -410,10 +559,33 @@ static const struct kvm_io_device_ops kvm_viommu_mmio_ops = {
 	.write = kvm_viommu_mmio_write,
 };
 
-static void kvm_viommu_regs_reset(struct kvm_viommu_regs *r)
+/*
+ * The registers as after a system reset: everything the guest programmed
+ * is gone, what the VMM configured (base, CAP, ECAP) stays.
+ */
+static void kvm_viommu_regs_clear(struct kvm_viommu_regs *r)
 {
+	size_t start = offsetof(struct kvm_viommu_regs, gsts);
+	size_t end = offsetof(struct kvm_viommu_regs, nr_frcd);
+	unsigned long irqflags;
+
+	memset((void *)r + start, 0, end - start);
 	r->fectl = VTD_ECTL_IM;
 	r->iectl = VTD_ECTL_IM;
+	r->ccmd_seq = 0;
+	r->iotlb_seq = 0;
+	r->gcmd_seq = 0;
+
+	spin_lock_irqsave(&r->pending_lock, irqflags);
+	r->nr_pending = 0;
+	r->pending_overflow = false;
+	spin_unlock_irqrestore(&r->pending_lock, irqflags);
+}
+
+void kvm_viommu_regs_reset(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_regs_clear(&viommu->regs);
 }
 
 /*
@@ -424,6 +596,7 @@ static void kvm_viommu_regs_reset(struct kvm_viommu_regs *r)
 int kvm_viommu_regs_configure(struct kvm_viommu *viommu,
 			      const struct kvm_viommu_regs_config *config)
 {
+	unsigned int nr_frcd = config->nr_fault_records ?: KVM_VIOMMU_NR_FRCD;
 	struct kvm_viommu_regs *r = &viommu->regs;
 	u64 cap = config->cap, ecap = config->ecap;
 	struct kvm *kvm = viommu->kvm;
@@ -433,13 +606,14 @@ int kvm_viommu_regs_configure(struct kvm_viommu *viommu,
 	if (r->configured)
 		return -EBUSY;
 	if (!PAGE_ALIGNED(config->base) || config->base >> 52 ||
-	    !vtd_caps_complete(&cap, &ecap))
+	    !vtd_caps_complete(&cap, &ecap, nr_frcd))
 		return -EINVAL;
 
 	r->base = config->base;
 	r->cap = cap;
 	r->ecap = ecap;
-	kvm_viommu_regs_reset(r);
+	r->nr_frcd = nr_frcd;
+	kvm_viommu_regs_clear(r);
 	kvm_iodevice_init(&r->dev, &kvm_viommu_mmio_ops);
 
 	/*
@@ -469,6 +643,7 @@ void kvm_viommu_regs_get_config(struct kvm_viommu *viommu,
 	config->base = r->base;
 	config->cap = r->cap;
 	config->ecap = r->ecap;
+	config->nr_fault_records = r->nr_frcd;
 }
 
 void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
@@ -478,7 +653,8 @@ void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
 
 	lockdep_assert_held(&viommu->lock);
 	s->version = KVM_VIOMMU_REGS_STATE_VERSION;
-	s->gsts = kvm_viommu_gsts(viommu);
+	/* A restore acknowledges every event, so save what they lead to. */
+	s->gsts = kvm_viommu_gsts_now(viommu);
 	s->fsts = r->fsts;
 	s->fectl = r->fectl;
 	s->fedata = r->fedata;
@@ -503,22 +679,38 @@ void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
 	memcpy(s->frcd, r->frcd, sizeof(s->frcd));
 }
 
+#define VTD_FRCD_HI_VALID	(VTD_FRCD_F | VTD_FRCD_T | VTD_FRCD_PV | \
+				 VTD_FRCD_FR | VTD_FRCD_PP | VTD_FRCD_SID)
+
+static bool kvm_viommu_frcd_valid(const struct kvm_viommu_regs *r,
+				  const struct kvm_viommu_regs_state *s)
+{
+	int i;
+
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++) {
+		if ((s->frcd[i][0] & GENMASK_ULL(11, 0)) ||
+		    (s->frcd[i][1] & ~VTD_FRCD_HI_VALID))
+			return false;
+		if (i >= r->nr_frcd && (s->frcd[i][0] | s->frcd[i][1]))
+			return false;
+	}
+	return FIELD_GET(VTD_FSTS_FRI, s->fsts) < r->nr_frcd &&
+	       s->frcd_next < r->nr_frcd;
+}
+
 /* What a guest could have put in the registers, and nothing else. */
 static bool kvm_viommu_state_valid(const struct kvm_viommu_regs *r,
 				   const struct kvm_viommu_regs_state *s)
 {
 	u32 allowed = kvm_viommu_gcmd_allowed(r);
-	int i;
 
-	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
-		if ((s->frcd[i][0] & GENMASK_ULL(11, 0)) ||
-		    (s->frcd[i][1] & ~(VTD_FRCD_F | VTD_FRCD_FR | VTD_FRCD_SID)))
-			return false;
+	/* The upper address dwords exist only with extended interrupt mode. */
+	if (!(r->ecap & VTD_ECAP_EIM) && (s->feuaddr | s->ieuaddr))
+		return false;
 
-	return !(s->gsts & ~(VTD_GSTS_VALID & allowed)) &&
+	return kvm_viommu_frcd_valid(r, s) &&
+	       !(s->gsts & ~(VTD_GSTS_VALID & allowed)) &&
 	       !(s->fsts & ~(VTD_FSTS_RW1C | VTD_FSTS_PPF | VTD_FSTS_FRI)) &&
-	       FIELD_GET(VTD_FSTS_FRI, s->fsts) < KVM_VIOMMU_NR_FRCD &&
-	       s->frcd_next < KVM_VIOMMU_NR_FRCD &&
 	       !((s->fectl | s->iectl) & ~(VTD_ECTL_IM | VTD_ECTL_IP)) &&
 	       !((s->fedata | s->iedata) & ~VTD_EDATA_MASK) &&
 	       !((s->feaddr | s->ieaddr) & ~VTD_EADDR_MASK) &&
@@ -580,7 +772,6 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 	kvm_viommu_fault_status_changed(r);
 
 	kvm_viommu_events_ack_all(&viommu->events);
-	kvm_viommu_reg_invalidations_acked(viommu);
-	kvm_viommu_qi_resume(viommu);
+	kvm_viommu_events_acked(viommu);
 	return 0;
 }

@@ -16,8 +16,9 @@
 
 /* As many records as the register page has fault recording registers. */
 #define KVM_VIOMMU_FAULT_RECORDS	KVM_VIOMMU_NR_FRCD
-/* Events the VMM has not popped yet; more are lost (F_LOST). */
+/* Events the VMM has not popped yet, unless it says; more are lost (F_LOST). */
 #define KVM_VIOMMU_EVENT_RING		64
+#define KVM_VIOMMU_EVENT_RING_MAX	4096
 
 struct eventfd_ctx;
 struct kvm;
@@ -76,17 +77,32 @@ struct kvm_viommu_regs {
 	u64 iotlb;
 	u64 frcd[KVM_VIOMMU_NR_FRCD][2];
 	u32 frcd_next;
+	/* Fault recording registers the guest sees, CAP.NFR + 1. */
+	u32 nr_frcd;
 
-	/* Register invalidations the VMM still works on: their event, or 0. */
+	/* Register commands the VMM still works on: their event, or 0. */
 	u64 ccmd_seq;
 	u64 iotlb_seq;
+	u64 gcmd_seq;
+	/* TES and RTPS as the guest sees them until gcmd_seq is acked. */
+	u32 gsts_held;
+
+	/*
+	 * Faults recorded where viommu->lock cannot be waited for, until a
+	 * vCPU moves them into the registers.  Protected by pending_lock.
+	 */
+	spinlock_t pending_lock;
+	struct kvm_viommu_ir_fault pending[KVM_VIOMMU_NR_FRCD];
+	unsigned int nr_pending;
+	bool pending_overflow;
 };
 
 /* Work that only the VMM can do, waiting for it (event.c). */
 struct kvm_viommu_events {
 	u32 types;
 	struct eventfd_ctx *eventfd;
-	struct kvm_viommu_event ring[KVM_VIOMMU_EVENT_RING];
+	struct kvm_viommu_event *ring;
+	unsigned int size;
 	unsigned int head;
 	unsigned int count;
 	bool lost;
@@ -103,12 +119,13 @@ struct kvm_viommu_events {
  * kvm_arch_destroy_vm(), which runs before kvm_destroy_devices(), and
  * nothing else delivers without a vCPU or the VM's file.  The fast paths
  * therefore use the pointer that kvm_viommu_find() returns without taking
- * a reference.
+ * a reference.  A device whose creation failed was never published.
  */
 struct kvm_viommu {
 	struct kvm *kvm;
-	/* In the lookup table, keyed by kvm; see device.c. */
+	/* In the lookup table, keyed by kvm, once published; see device.c. */
 	struct hlist_node link;
+	bool published;
 
 	/*
 	 * Serialises the VMM's attribute accesses and the guest's register
@@ -116,8 +133,17 @@ struct kvm_viommu {
 	 * ir_cache_lock and kvm->slots_lock, never from the fast paths.
 	 */
 	struct mutex lock;
+	/*
+	 * Serialises the VMM's reads of fault records and events, across
+	 * the copy to its memory.  Only the VMM's ioctls take it.
+	 */
+	struct mutex pop_lock;
 	/* KVM_VIOMMU_IR_*: written under lock, read by the fast paths. */
 	u32 ir_flags;
+	/* KVM_VIOMMU_IR_CONFIG_*: one word, read with READ_ONCE(). */
+	u32 ir_config;
+	/* This VM holds a count of kvm_viommu_ir_enabled; see ir.c. */
+	bool ir_key_held;
 
 	/*
 	 * Protects irta writes and fills and invalidations of irtes.  The
@@ -125,6 +151,8 @@ struct kvm_viommu {
 	 */
 	struct mutex ir_cache_lock;
 	u64 irta;
+	/* Bumped by every change of irta or invalidation, under the lock. */
+	u64 ir_cache_gen;
 	/* IRTE index -> struct kvm_viommu_irte, valid entries only. */
 	struct xarray irtes;
 	/*
@@ -158,10 +186,12 @@ struct kvm_viommu_ir_request {
 
 /* device.c */
 struct kvm_viommu *kvm_viommu_find(struct kvm *kvm);
+int kvm_viommu_reset(struct kvm_viommu *viommu);
 
 /* ir.c */
 void kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
+void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
@@ -175,7 +205,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			    const struct kvm_viommu_ir_request *req,
 			    enum kvm_viommu_ir_context ctx,
-			    struct vtd_irte *irte);
+			    struct vtd_irte *irte, bool *x2apic);
 int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			const struct kvm_viommu_ir_request *req,
 			enum kvm_viommu_ir_context ctx, u8 reason,
@@ -192,17 +222,23 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 			      const struct kvm_viommu_regs_state *state);
 void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
 				  const struct kvm_viommu_ir_fault *record);
+void kvm_viommu_regs_record_pending(struct kvm_viommu *viommu);
+int kvm_viommu_regs_dmar_fault(struct kvm_viommu *viommu,
+			       const struct kvm_viommu_dmar_fault *fault);
+void kvm_viommu_regs_reset(struct kvm_viommu *viommu);
+void kvm_viommu_regs_gcmd_acked(struct kvm_viommu *viommu);
 void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu);
 void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu);
 
 /* qi.c */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu);
-void kvm_viommu_qi_resume(struct kvm_viommu *viommu);
+void kvm_viommu_events_acked(struct kvm_viommu *viommu);
 void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu);
 
 /* event.c */
+int kvm_viommu_events_init(struct kvm_viommu_events *events);
 void kvm_viommu_events_destroy(struct kvm_viommu_events *events);
 u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 			  const u64 *desc, unsigned int n);
@@ -210,8 +246,10 @@ bool kvm_viommu_events_pending(const struct kvm_viommu_events *events);
 void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
 int kvm_viommu_events_configure(struct kvm_viommu *viommu,
 				const struct kvm_viommu_event_config *config);
-void kvm_viommu_event_pop(struct kvm_viommu *viommu,
-			  struct kvm_viommu_event *event);
+void kvm_viommu_event_peek(struct kvm_viommu_events *events,
+			   struct kvm_viommu_event *event);
+void kvm_viommu_event_consume(struct kvm_viommu_events *events,
+			      const struct kvm_viommu_event *event);
 int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
 
 /* fault.c */
@@ -219,8 +257,10 @@ void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);
 void kvm_viommu_faults_destroy(struct kvm_viommu_faults *faults);
 void kvm_viommu_fault_record(struct kvm_viommu_faults *faults,
 			     const struct kvm_viommu_ir_fault *record);
-void kvm_viommu_fault_pop(struct kvm_viommu_faults *faults,
-			  struct kvm_viommu_ir_fault *record);
+void kvm_viommu_fault_peek(struct kvm_viommu_faults *faults,
+			   struct kvm_viommu_ir_fault *record);
+void kvm_viommu_fault_consume(struct kvm_viommu_faults *faults,
+			      const struct kvm_viommu_ir_fault *record);
 int kvm_viommu_fault_set_eventfd(struct kvm_viommu_faults *faults, int fd);
 
 #endif /* __KVM_VIOMMU_VIOMMU_H */

@@ -153,8 +153,12 @@ static inline u8 vtd_msi_index(u64 address, u32 data, u32 *index)
 
 	if (address >> 32)
 		return KVM_VIOMMU_FR_IR_REQ_RSVD;
-	if (address & VTD_MSI_SHV)
+	if (address & VTD_MSI_SHV) {
+		/* The subhandle is 16 bits; the rest of the data is reserved. */
+		if (data >> 16)
+			return KVM_VIOMMU_FR_IR_REQ_RSVD;
 		handle += data & 0xffff;
+	}
 	*index = handle;
 	return 0;
 }
@@ -227,8 +231,7 @@ static inline u32 vtd_ioapic_rte_index(u64 rte)
 					 VTD_CAP_MGAW | VTD_CAP_ZLR | VTD_CAP_FRO | \
 					 VTD_CAP_SLLPS_OK | VTD_CAP_PSI | VTD_CAP_NFR | \
 					 VTD_CAP_MAMV | VTD_CAP_DWD | VTD_CAP_DRD)
-#define VTD_CAP_LAYOUT			(FIELD_PREP(VTD_CAP_FRO, VTD_REG_FRCD / 16) | \
-					 FIELD_PREP(VTD_CAP_NFR, KVM_VIOMMU_NR_FRCD - 1))
+#define VTD_CAP_LAYOUT			FIELD_PREP(VTD_CAP_FRO, VTD_REG_FRCD / 16)
 
 #define VTD_ECAP_C			BIT_ULL(0)
 #define VTD_ECAP_QI			BIT_ULL(1)
@@ -245,19 +248,23 @@ static inline u32 vtd_ioapic_rte_index(u64 rte)
 #define VTD_ECAP_LAYOUT			FIELD_PREP(VTD_ECAP_IRO, VTD_REG_IVA / 16)
 
 /*
- * Completes a VMM's CAP and ECAP with the kernel's register layout.
- * Returns false if they ask for what is not implemented, or for a layout
- * other than the kernel's.
+ * Completes a VMM's CAP and ECAP with the kernel's register layout and
+ * @nr_frcd fault recording registers.  Returns false if they ask for what
+ * is not implemented, or for another layout or number of records.
  */
-static inline bool vtd_caps_complete(u64 *cap, u64 *ecap)
+static inline bool vtd_caps_complete(u64 *cap, u64 *ecap, unsigned int nr_frcd)
 {
-	u64 cap_layout = *cap & (VTD_CAP_FRO | VTD_CAP_NFR);
+	u64 nfr = FIELD_PREP(VTD_CAP_NFR, nr_frcd - 1);
+	u64 cap_layout = *cap & VTD_CAP_FRO;
 	u64 ecap_layout = *ecap & VTD_ECAP_IRO;
 
+	if (!nr_frcd || nr_frcd > KVM_VIOMMU_NR_FRCD)
+		return false;
 	if ((*cap & ~VTD_CAP_OK) || (*ecap & ~VTD_ECAP_OK))
 		return false;
 	if ((cap_layout && cap_layout != VTD_CAP_LAYOUT) ||
-	    (ecap_layout && ecap_layout != VTD_ECAP_LAYOUT))
+	    (ecap_layout && ecap_layout != VTD_ECAP_LAYOUT) ||
+	    ((*cap & VTD_CAP_NFR) && (*cap & VTD_CAP_NFR) != nfr))
 		return false;
 	/* Remapping and device-TLBs are only ever invalidated through QI. */
 	if ((*ecap & (VTD_ECAP_IR | VTD_ECAP_DT)) && !(*ecap & VTD_ECAP_QI))
@@ -265,7 +272,7 @@ static inline bool vtd_caps_complete(u64 *cap, u64 *ecap)
 	if ((*ecap & VTD_ECAP_EIM) && !(*ecap & VTD_ECAP_IR))
 		return false;
 
-	*cap |= VTD_CAP_LAYOUT;
+	*cap |= VTD_CAP_LAYOUT | nfr;
 	*ecap |= VTD_ECAP_LAYOUT;
 	return true;
 }
@@ -283,6 +290,9 @@ static inline bool vtd_caps_complete(u64 *cap, u64 *ecap)
 					 VTD_GCMD_CFI)
 #define VTD_GSTS_VALID			(VTD_GCMD_PERSISTENT | VTD_GCMD_SRTP | \
 					 VTD_GCMD_SIRTP)
+
+/* The GSTS bits that show the VMM's DMA remapping state. */
+#define VTD_GSTS_VMM			(VTD_GCMD_TE | VTD_GCMD_SRTP)
 
 #define VTD_RTADDR_MASK			GENMASK_ULL(63, 12)
 
@@ -325,7 +335,10 @@ static inline bool vtd_caps_complete(u64 *cap, u64 *ecap)
 					 GENMASK_ULL(49, 48) | GENMASK_ULL(47, 32))
 
 #define VTD_FRCD_F			BIT_ULL(63)
+#define VTD_FRCD_T			BIT_ULL(62)	/* a read, else a write */
+#define VTD_FRCD_PV			GENMASK_ULL(59, 40)
 #define VTD_FRCD_FR			GENMASK_ULL(39, 32)
+#define VTD_FRCD_PP			BIT_ULL(31)
 #define VTD_FRCD_SID			GENMASK_ULL(15, 0)
 #define VTD_FRCD_IR_INDEX		GENMASK_ULL(63, 48)
 
@@ -422,9 +435,9 @@ static inline u8 vtd_desc_check(const u64 *desc, bool wide, u64 cap, u64 ecap)
 		/* Only a page-selective request reads the second qword. */
 		if (g != VTD_G_PAGE)
 			return type;
+		/* ADDR's bits below 2^AM are ignored, as hardware does. */
 		am = FIELD_GET(VTD_IOTLB_DESC_AM, desc[1]);
-		if (!(cap & VTD_CAP_PSI) || am > FIELD_GET(VTD_CAP_MAMV, cap) ||
-		    (FIELD_GET(VTD_IOTLB_DESC_ADDR, desc[1]) & (BIT_ULL(am) - 1)))
+		if (!(cap & VTD_CAP_PSI) || am > FIELD_GET(VTD_CAP_MAMV, cap))
 			return 0;
 		return type;
 	case VTD_DESC_DEVTLB:

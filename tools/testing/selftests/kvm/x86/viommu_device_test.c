@@ -193,9 +193,9 @@ static void test_unknown_group_attr(void)
 		{ 0, 0 },
 		{ 5, 0 },
 		{ 0xffffffff, 0 },
-		{ KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_STATS + 1 },
+		{ KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_RESET + 1 },
 		{ KVM_DEV_VIOMMU_GRP_CTRL, ~0ULL },
-		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_IOAPIC + 1 },
+		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_CONFIG + 1 },
 		{ KVM_DEV_VIOMMU_GRP_IR, 1ULL << 32 },
 	};
 	struct kvm_vm *vm = vm_with_irqchip();

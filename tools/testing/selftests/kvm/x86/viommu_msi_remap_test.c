@@ -568,8 +568,9 @@ static void test_ir_attrs(void)
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
 					  KVM_DEV_VIOMMU_CTRL_STATS), 0);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC + 1), -ENXIO);
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, 2), -ENXIO);
+					  KVM_DEV_VIOMMU_IR_CONFIG + 1), -ENXIO);
+	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+					  KVM_DEV_VIOMMU_CTRL_RESET + 1), -ENXIO);
 
 	/* Accesses an attribute does not have. */
 	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
@@ -879,11 +880,12 @@ static void test_subhandle(void)
 		}
 		t_step(t, "%s: SHV, handle 0x%x + subhandle 5", via_name[via], 0x8000 + base + 2);
 		t_deliver(t, via, msi_remap_shv(0x8000 + base + 2, 5), 3, VEC(0x10 + via));
-		/* Only data[15:0] is the subhandle. */
+		/* Only data[15:0] is the subhandle; the rest is reserved. */
 		t_step(t, "%s: SHV, handle %u + data 0xabcd0002", via_name[via], base);
-		t_deliver(t, via, viommu_msi_devid((struct viommu_msi){
+		t_fault(t, via, viommu_msi_devid((struct viommu_msi){
 				.address_lo = msi_remap_shv(base, 0).address_lo,
-				.data = 0xabcd0002 }, DEVID), 2, VEC(2 + via * 4));
+				.data = 0xabcd0002 }, DEVID),
+			KVM_VIOMMU_FR_IR_REQ_RSVD, 0);
 		/* Without SHV, data does not move the index. */
 		t_step(t, "%s: no SHV, handle %u, data 3", via_name[via], base + 1);
 		t_deliver(t, via, viommu_msi_devid((struct viommu_msi){
