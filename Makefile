@@ -50,6 +50,10 @@ $(DEPS_STAMP): scripts/install-deps
 deps:
 	scripts/install-deps $(KVER)
 
+# The kernel's source comes with the packages: a fresh machine has no
+# tarball until they are installed, so installing them is how it is made.
+$(KSRC): | $(DEPS_STAMP)
+
 # One kbuild run makes all three; grouped so make runs it once.
 $(MODULES) &: $(KVM_INPUTS) $(KSRC) | $(DEPS_STAMP)
 	scripts/build-kvm
