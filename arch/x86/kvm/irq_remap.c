@@ -227,6 +227,11 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 				 KVM_VIOMMU_IR_ATOMIC, irq);
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
+	if (r == -EWOULDBLOCK &&
+	    test_and_clear_bit(pin, &ioapic->remap.service_filled)) {
+		*irq = ioapic->remap.service_irq[pin];
+		r = 0;
+	}
 	if (!r) {
 		clear_bit(pin, &ioapic->remap.blocked_pins);
 		return KVM_IOAPIC_REMAPPED;
@@ -260,7 +265,11 @@ bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 	 * cached cannot have been delivered either; the work item rescans
 	 * once it is.
 	 */
-	if (r == -EWOULDBLOCK)
+	if (r == -EWOULDBLOCK &&
+	    test_and_clear_bit(pin, &ioapic->remap.scan_filled))
+		/* Not cacheable now: the next IEC rescans. */
+		WRITE_ONCE(viommu->ir_scan_stale, true);
+	else if (r == -EWOULDBLOCK)
 		kvm_ioapic_remap_defer(ioapic, BIT(pin), &ioapic->remap.scan_pins);
 	else if (!r &&
 		 (kvm_apic_match_dest(vcpu, NULL, APIC_DEST_NOSHORT,
@@ -268,6 +277,21 @@ bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 		  kvm_apic_pending_eoi(vcpu, irq.vector)))
 		__set_bit(irq.vector, ioapic_handled_vectors);
 	return true;
+}
+
+/* Leaves @pin's translation for its next service or scan. */
+static void kvm_ioapic_remap_filled(struct kvm_ioapic *ioapic, int pin,
+				    enum kvm_viommu_ir_context ctx,
+				    const struct kvm_lapic_irq *irq)
+{
+	if (ctx == KVM_VIOMMU_IR_SCAN) {
+		set_bit(pin, &ioapic->remap.scan_filled);
+		return;
+	}
+	spin_lock(&ioapic->lock);
+	ioapic->remap.service_irq[pin] = *irq;
+	set_bit(pin, &ioapic->remap.service_filled);
+	spin_unlock(&ioapic->lock);
 }
 
 /*
@@ -281,7 +305,7 @@ static unsigned long kvm_ioapic_remap_fill(struct kvm_ioapic *ioapic,
 	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
 	unsigned long ready = 0;
 	struct kvm_lapic_irq irq;
-	int pin;
+	int pin, r;
 	u64 rte;
 
 	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS) {
@@ -290,8 +314,15 @@ static unsigned long kvm_ioapic_remap_fill(struct kvm_ioapic *ioapic,
 		spin_unlock(&ioapic->lock);
 
 		/* Remapping went off meanwhile: the RTE is the message. */
-		if (!viommu || kvm_ioapic_translate(viommu, rte, ctx, &irq) >= 0)
-			__set_bit(pin, &ready);
+		if (!viommu)
+			r = 1;
+		else
+			r = kvm_ioapic_translate(viommu, rte, ctx, &irq);
+		if (r < 0)
+			continue;
+		__set_bit(pin, &ready);
+		if (!r)
+			kvm_ioapic_remap_filled(ioapic, pin, ctx, &irq);
 	}
 	return ready;
 }
@@ -303,6 +334,7 @@ static void kvm_ioapic_remap_work(struct work_struct *work)
 	unsigned long service = xchg(&ioapic->remap.service_pins, 0);
 	unsigned long scan = xchg(&ioapic->remap.scan_pins, 0);
 	unsigned long ready;
+	int pin;
 
 	/* Rescan before delivering, so that the vCPU exits on the EOI. */
 	if (kvm_ioapic_remap_fill(ioapic, scan, KVM_VIOMMU_IR_SCAN))
@@ -311,8 +343,12 @@ static void kvm_ioapic_remap_work(struct work_struct *work)
 	ready = kvm_ioapic_remap_fill(ioapic, service, KVM_VIOMMU_IR_PROCESS);
 	/* A blocked edge is dropped; a level waits for an IEC. */
 	kvm_ioapic_remap_mark(service & ~ready, &ioapic->remap.blocked_pins);
-	if (ready)
-		kvm_ioapic_service_deferred(ioapic, ready);
+	if (!ready)
+		return;
+	kvm_ioapic_service_deferred(ioapic, ready);
+	/* A level pin whose line fell meanwhile is translated afresh later. */
+	for_each_set_bit(pin, &ready, IOAPIC_NUM_PINS)
+		clear_bit(pin, &ioapic->remap.service_filled);
 }
 
 void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic)

@@ -18,6 +18,16 @@ struct kvm_ioapic_remap {
 	unsigned long service_pins;	/* to deliver once translated */
 	unsigned long scan_pins;	/* to rescan for EOIs once translated */
 	unsigned long blocked_pins;	/* faulted; retried after an IEC */
+	/*
+	 * Pins the work item translated, which the cache may not hold (an
+	 * allocation failed, or the guest's invalidations kept overtaking
+	 * the read): the next service or scan of the pin takes what the
+	 * work found instead of handing the pin back to it, forever.
+	 * service_irq is written under the I/O APIC's lock.
+	 */
+	unsigned long service_filled;
+	unsigned long scan_filled;
+	struct kvm_lapic_irq service_irq[KVM_IOAPIC_NUM_PINS];
 	struct work_struct work;
 #endif
 };
