@@ -451,22 +451,26 @@ static int kvm_viommu_call(struct kvm_viommu *viommu,
 }
 
 /*
- * A record goes to the VMM, then leaves its ring.  pop_lock keeps two
- * readers from taking the same record; only the VMM's ioctls take it.
+ * A record goes to the VMM, then leaves its ring.  The ring's read_lock
+ * keeps two readers from taking the same record; only the VMM's ioctls
+ * take it, so a copy that waits for the VMM blocks only the VMM.
  */
 static int kvm_viommu_pop(struct kvm_viommu *viommu,
 			  const struct kvm_viommu_attr *a, void *data,
 			  void __user *uaddr)
 {
+	struct mutex *read_lock = a->group == KVM_DEV_VIOMMU_GRP_EVENT ?
+				  &viommu->events.read_lock :
+				  &viommu->faults.read_lock;
 	int r;
 
-	mutex_lock(&viommu->pop_lock);
+	mutex_lock(read_lock);
 	r = kvm_viommu_call(viommu, a, a->get, data);
 	if (!r && copy_to_user(uaddr, data, a->size))
 		r = -EFAULT;
 	if (!r)
 		kvm_viommu_call(viommu, a, a->consume, data);
-	mutex_unlock(&viommu->pop_lock);
+	mutex_unlock(read_lock);
 	return r;
 }
 
@@ -586,7 +590,6 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 
 	viommu->kvm = kvm;
 	mutex_init(&viommu->lock);
-	mutex_init(&viommu->pop_lock);
 	kvm_viommu_ir_init(viommu);
 	kvm_viommu_faults_init(&viommu->faults);
 	spin_lock_init(&viommu->regs.pending_lock);

@@ -20,6 +20,7 @@
 
 int kvm_viommu_events_init(struct kvm_viommu_events *events)
 {
+	mutex_init(&events->read_lock);
 	events->ring = kvcalloc(KVM_VIOMMU_EVENT_RING, sizeof(*events->ring),
 				GFP_KERNEL_ACCOUNT);
 	if (!events->ring)

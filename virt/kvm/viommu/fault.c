@@ -14,6 +14,7 @@
 
 void kvm_viommu_faults_init(struct kvm_viommu_faults *faults)
 {
+	mutex_init(&faults->read_lock);
 	spin_lock_init(&faults->lock);
 }
 

@@ -33,6 +33,11 @@ struct kvm_viommu_counters {
 
 /* Interrupt-remapping faults, for a VMM that owns the fault registers. */
 struct kvm_viommu_faults {
+	/*
+	 * Serialises the VMM's reads of the ring, across the copy to its
+	 * memory.  Only the VMM's ioctls take it.
+	 */
+	struct mutex read_lock;
 	/* Protects everything below; taken from atomic context. */
 	spinlock_t lock;
 	struct kvm_viommu_ir_fault ring[KVM_VIOMMU_FAULT_RECORDS];
@@ -99,6 +104,8 @@ struct kvm_viommu_regs {
 
 /* Work that only the VMM can do, waiting for it (event.c). */
 struct kvm_viommu_events {
+	/* As kvm_viommu_faults.read_lock; the rest is under viommu->lock. */
+	struct mutex read_lock;
 	u32 types;
 	struct eventfd_ctx *eventfd;
 	struct kvm_viommu_event *ring;
@@ -133,11 +140,6 @@ struct kvm_viommu {
 	 * ir_cache_lock and kvm->slots_lock, never from the fast paths.
 	 */
 	struct mutex lock;
-	/*
-	 * Serialises the VMM's reads of fault records and events, across
-	 * the copy to its memory.  Only the VMM's ioctls take it.
-	 */
-	struct mutex pop_lock;
 	/* KVM_VIOMMU_IR_*: written under lock, read by the fast paths. */
 	u32 ir_flags;
 	/* KVM_VIOMMU_IR_CONFIG_*: one word, read with READ_ONCE(). */
