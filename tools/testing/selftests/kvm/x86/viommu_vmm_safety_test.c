@@ -789,9 +789,11 @@ static void test_event_pop_userfaultfd(void)
  * guest's driver never hears of, an invalidation the VMM never carries out.
  */
 #define PR_IDX			3
+#define PR_SID			0x0123
 
 static void test_pop_readonly(void)
 {
+	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(PR_IDX, false, 0), PR_SID);
 	struct kvm_viommu_ir_fault *ro_f, f;
 	struct kvm_viommu_event *ro_e, e;
 	bool fault_kept, event_kept;
@@ -799,17 +801,17 @@ static void test_pop_readonly(void)
 	int r_f, r_e, r;
 
 	v = event_vm();
-	r = signal_index(v->vm, PR_IDX);
+	r = viommu_signal_msi(v->vm, &m);
 	TEST_ASSERT(r == 0, "KVM_SIGNAL_MSI of a not-present IRTE: %d, expected 0", r);
 
 	ro_f = map_page(PROT_READ);
 	r_f = viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT, ro_f);
 	viommu_pop_fault(v->dev, &f);
-	fault_kept = (f.flags & KVM_VIOMMU_FAULT_VALID) &&
-		     f.reason == KVM_VIOMMU_FR_IR_ENTRY_P && f.index == PR_IDX;
+	fault_kept = f.flags == KVM_VIOMMU_FAULT_VALID &&
+		     f.reason == KVM_VIOMMU_FR_IR_ENTRY_P && f.index == PR_IDX && f.sid == PR_SID;
 	report("pop_readonly",
-	       "IR_FAULT into a read-only page: %d (%s); the next pop into memory: flags 0x%x reason 0x%x index %u (%s)",
-	       r_f, viommu_err_str(r_f), f.flags, f.reason, f.index,
+	       "IR_FAULT into a read-only page: %d (%s); the next pop into memory: flags 0x%x reason 0x%x index %u sid 0x%x (%s)",
+	       r_f, viommu_err_str(r_f), f.flags, f.reason, f.index, f.sid,
 	       fault_kept ? "the same record" : "the record was lost");
 
 	ro_e = map_page(PROT_READ);
@@ -829,7 +831,7 @@ static void test_pop_readonly(void)
 		    r_e, viommu_err_str(r_e));
 	TEST_ASSERT(fault_kept && event_kept,
 		    "a pop that returned EFAULT consumed what it could not copy out:%s%s",
-		    fault_kept ? "" : " the fault record (IRTE 3, reason 0x22)",
+		    fault_kept ? "" : " the fault record (IRTE 3, reason 0x22, SID 0x0123)",
 		    event_kept ? "" : " the event (CONTEXT, seq 1)");
 	munmap(ro_f, getpagesize());
 	munmap(ro_e, getpagesize());
