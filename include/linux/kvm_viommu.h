@@ -56,6 +56,8 @@ void kvm_viommu_vcpu_request(struct kvm_vcpu *vcpu);
 /* Implemented by the architecture. */
 bool kvm_arch_viommu_supported(struct kvm *kvm);
 void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan);
+/* Waits for the architecture's remapped deliveries in progress. */
+void kvm_arch_viommu_ir_fence(struct kvm *kvm);
 /*
  * Asks every vCPU, halted ones included, to call kvm_viommu_vcpu_request()
  * before its next entry; or only @vcpu, to go on with what it was doing.

@@ -141,10 +141,45 @@ static int kvm_viommu_compat(struct kvm_viommu *viommu,
 				   NULL);
 }
 
+/*
+ * Translates a remappable MSI.  A request stays in flight from before its
+ * lookup until the caller has delivered it (kvm_msi_remap_done()).
+ */
+static int kvm_viommu_remap_msi(struct kvm_viommu *viommu,
+				const struct kvm_viommu_ir_request *req,
+				enum kvm_viommu_ir_context ctx,
+				struct kvm_lapic_irq *irq,
+				struct kvm_msi_remap *remap)
+{
+	int r;
+
+	if (!remap)
+		return kvm_viommu_translate_irq(viommu, req, ctx, irq);
+
+	remap->srcu_idx = kvm_viommu_ir_enter(viommu);
+	r = kvm_viommu_translate_irq(viommu, req, ctx, irq);
+	if (r) {
+		kvm_viommu_ir_exit(viommu, remap->srcu_idx);
+		return r;
+	}
+	remap->viommu = viommu;
+	remap->atomic_hit = ctx == KVM_VIOMMU_IR_ATOMIC;
+	return 0;
+}
+
+void __kvm_msi_remap_done(struct kvm_msi_remap *remap, bool delivered)
+{
+	/* Not delivered here: the process-context retry counts it. */
+	if (remap->atomic_hit && !delivered)
+		kvm_viommu_ir_uncount_atomic_hit(remap->viommu);
+	kvm_viommu_ir_exit(remap->viommu, remap->srcu_idx);
+}
+
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
-			   enum kvm_viommu_ir_context ctx)
+			   enum kvm_viommu_ir_context ctx,
+			   struct kvm_msi_remap *remap)
 {
 	u64 address = (u64)e->msi.address_hi << 32 | e->msi.address_lo;
 	struct kvm_viommu_ir_request req = {
@@ -169,7 +204,7 @@ int kvm_viommu_set_msi_irq(struct kvm *kvm,
 	if (reason)
 		return kvm_viommu_ir_fault(viommu, &req, ctx, reason, NULL);
 
-	return kvm_viommu_translate_irq(viommu, &req, ctx, irq);
+	return kvm_viommu_remap_msi(viommu, &req, ctx, irq, remap);
 
 compat:
 	kvm_set_msi_irq(kvm, e, irq);
@@ -333,22 +368,30 @@ static void kvm_ioapic_remap_work(struct work_struct *work)
 						 remap.work);
 	unsigned long service = xchg(&ioapic->remap.service_pins, 0);
 	unsigned long scan = xchg(&ioapic->remap.scan_pins, 0);
+	struct kvm_viommu *viommu;
 	unsigned long ready;
-	int pin;
+	int pin, idx = 0;
 
 	/* Rescan before delivering, so that the vCPU exits on the EOI. */
 	if (kvm_ioapic_remap_fill(ioapic, scan, KVM_VIOMMU_IR_SCAN))
 		kvm_make_scan_ioapic_request(ioapic->kvm);
 
+	/* Its translations are in flight until delivered, as an MSI's. */
+	viommu = kvm_viommu_remapping(ioapic->kvm);
+	if (viommu)
+		idx = kvm_viommu_ir_enter(viommu);
+
 	ready = kvm_ioapic_remap_fill(ioapic, service, KVM_VIOMMU_IR_PROCESS);
 	/* A blocked edge is dropped; a level waits for an IEC. */
 	kvm_ioapic_remap_mark(service & ~ready, &ioapic->remap.blocked_pins);
-	if (!ready)
-		return;
-	kvm_ioapic_service_deferred(ioapic, ready);
+	if (ready)
+		kvm_ioapic_service_deferred(ioapic, ready);
 	/* A level pin whose line fell meanwhile is translated afresh later. */
 	for_each_set_bit(pin, &ready, IOAPIC_NUM_PINS)
 		clear_bit(pin, &ioapic->remap.service_filled);
+
+	if (viommu)
+		kvm_viommu_ir_exit(viommu, idx);
 }
 
 void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic)
@@ -383,6 +426,17 @@ static void kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
 
 	if (retry)
 		kvm_ioapic_remap_defer(ioapic, retry, &ioapic->remap.service_pins);
+}
+
+/* Deliveries of the in-kernel I/O APIC complete under its lock. */
+void kvm_arch_viommu_ir_fence(struct kvm *kvm)
+{
+	struct kvm_ioapic *ioapic = kvm->arch.vioapic;
+
+	if (!ioapic_in_kernel(kvm))
+		return;
+	spin_lock(&ioapic->lock);
+	spin_unlock(&ioapic->lock);
 }
 
 void kvm_arch_viommu_ir_invalidated(struct kvm *kvm, bool rescan)

@@ -7,6 +7,7 @@
 #include <linux/workqueue.h>
 
 struct kvm_ioapic;
+struct kvm_viommu;
 
 /*
  * The in-kernel I/O APIC delivers under its spinlock, where only cached
@@ -32,6 +33,18 @@ struct kvm_ioapic_remap {
 #endif
 };
 
+/*
+ * A remapped MSI between its translation and its delivery: the guest's
+ * invalidation wait drains those that used an entry it invalidated.
+ */
+struct kvm_msi_remap {
+#ifdef CONFIG_KVM_VIOMMU
+	struct kvm_viommu *viommu;	/* NULL: not remapped */
+	int srcu_idx;
+	bool atomic_hit;		/* counted once delivered */
+#endif
+};
+
 /* How ioapic_service() sends a pin's interrupt. */
 enum kvm_ioapic_remap_result {
 	KVM_IOAPIC_DIRECT,	/* not remapped: the RTE is the message */
@@ -47,7 +60,9 @@ enum kvm_ioapic_remap_result {
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
-			   enum kvm_viommu_ir_context ctx);
+			   enum kvm_viommu_ir_context ctx,
+			   struct kvm_msi_remap *remap);
+void __kvm_msi_remap_done(struct kvm_msi_remap *remap, bool delivered);
 void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic);
 void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic);
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
@@ -73,18 +88,35 @@ static inline void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic)
  * enabled.  Returns 0 with @irq to deliver; otherwise nothing is delivered:
  * -EWOULDBLOCK asks the atomic caller to retry in process context, and any
  * other error means the guest's IOMMU blocked the request.
+ *
+ * A request that returns 0 is in flight until kvm_msi_remap_done(@remap),
+ * which the caller owes once it has delivered @irq.  A scan, which
+ * delivers nothing, passes no @remap.
  */
 static inline int kvm_set_msi_irq_remapped(struct kvm *kvm,
 					   struct kvm_kernel_irq_routing_entry *e,
 					   struct kvm_lapic_irq *irq,
-					   enum kvm_viommu_ir_context ctx)
+					   enum kvm_viommu_ir_context ctx,
+					   struct kvm_msi_remap *remap)
 {
 #ifdef CONFIG_KVM_VIOMMU
+	if (remap)
+		remap->viommu = NULL;
 	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
-		return kvm_viommu_set_msi_irq(kvm, e, irq, ctx);
+		return kvm_viommu_set_msi_irq(kvm, e, irq, ctx, remap);
 #endif
 	kvm_set_msi_irq(kvm, e, irq);
 	return 0;
+}
+
+/* The MSI that @remap translated has gone to the local APICs, or not. */
+static inline void kvm_msi_remap_done(struct kvm_msi_remap *remap,
+				      bool delivered)
+{
+#ifdef CONFIG_KVM_VIOMMU
+	if (remap->viommu)
+		__kvm_msi_remap_done(remap, delivered);
+#endif
 }
 
 /*

@@ -590,10 +590,13 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 
 	viommu->kvm = kvm;
 	mutex_init(&viommu->lock);
-	kvm_viommu_ir_init(viommu);
 	kvm_viommu_faults_init(&viommu->faults);
 	spin_lock_init(&viommu->regs.pending_lock);
 	if (kvm_viommu_events_init(&viommu->events)) {
+		kvm_viommu_free(viommu);
+		return -ENOMEM;
+	}
+	if (kvm_viommu_ir_init(viommu)) {
 		kvm_viommu_free(viommu);
 		return -ENOMEM;
 	}

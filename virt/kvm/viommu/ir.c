@@ -30,6 +30,8 @@ struct kvm_viommu_irte {
 	bool x2apic;
 	/* An EOI scan used it: dropping it makes the scan stale. */
 	bool scanned;
+	/* A request used it: dropping it needs the next wait to fence. */
+	bool used;
 	struct rcu_head rcu;
 };
 
@@ -64,10 +66,11 @@ static bool kvm_viommu_ir_may_sleep(enum kvm_viommu_ir_context ctx)
 	return ctx == KVM_VIOMMU_IR_PROCESS || ctx == KVM_VIOMMU_IR_SCAN;
 }
 
-void kvm_viommu_ir_init(struct kvm_viommu *viommu)
+int kvm_viommu_ir_init(struct kvm_viommu *viommu)
 {
 	mutex_init(&viommu->ir_cache_lock);
 	xa_init(&viommu->irtes);
+	return init_srcu_struct(&viommu->ir_srcu);
 }
 
 /* Returns whether an entry that an EOI scan used was dropped. */
@@ -82,6 +85,8 @@ static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 
 	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
 		scanned |= READ_ONCE(entry->scanned);
+		if (READ_ONCE(entry->used))
+			WRITE_ONCE(viommu->ir_fence_needed, true);
 		xa_erase(&viommu->irtes, index);
 		kfree_rcu(entry, rcu);
 	}
@@ -94,9 +99,47 @@ void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 	kvm_viommu_ir_flush_range(viommu, 0, ULONG_MAX);
 	mutex_unlock(&viommu->ir_cache_lock);
 	xa_destroy(&viommu->irtes);
+	cleanup_srcu_struct(&viommu->ir_srcu);
 
 	if (viommu->ir_key_held)
 		static_branch_dec(&kvm_viommu_ir_enabled);
+}
+
+/* A remapped delivery starts: before it looks its entry up. */
+int kvm_viommu_ir_enter(struct kvm_viommu *viommu)
+{
+	return srcu_read_lock(&viommu->ir_srcu);
+}
+
+/* ... and ends, once KVM has delivered it or given up. */
+void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx)
+{
+	srcu_read_unlock(&viommu->ir_srcu, idx);
+}
+
+/*
+ * The guest's invalidation wait: VT-d drains the interrupt requests that
+ * the invalidations before it concern, so no delivery that translated
+ * through an entry they dropped may still be on its way once the wait
+ * completes.  Only invalidations of entries that requests used need it,
+ * so a guest that reprograms idle entries, as Linux does at bring-up,
+ * waits for nothing.
+ */
+void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
+{
+	if (!xchg(&viommu->ir_fence_needed, false))
+		return;
+
+	trace_kvm_viommu_ir_fence(READ_ONCE(viommu->ir_cache_gen));
+	synchronize_srcu_expedited(&viommu->ir_srcu);
+	kvm_arch_viommu_ir_fence(viommu->kvm);
+}
+
+/* An atomic hit that KVM then delivers in process context after all. */
+void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu)
+{
+	this_cpu_dec(viommu->counters->hits);
+	this_cpu_dec(viommu->counters->atomic_hits);
 }
 
 /* Remapping off and no table, as after a system reset. */
@@ -363,6 +406,7 @@ static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
 		entry->irte = *irte;
 		entry->x2apic = x2apic;
 		entry->scanned = scanned;
+		entry->used = !scanned;
 		if (!xa_err(xa_store(&viommu->irtes, index, entry,
 				     GFP_KERNEL_ACCOUNT)))
 			entry = NULL;
@@ -398,6 +442,8 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 		if (entry) {
 			if (scanned)
 				WRITE_ONCE(entry->scanned, true);
+			else
+				WRITE_ONCE(entry->used, true);
 			*irte = entry->irte;
 			*x2apic = entry->x2apic;
 		}
@@ -416,6 +462,9 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 					 irte))
 			break;
 	}
+	/* Delivered without an entry to drop: the next wait fences it. */
+	if (tries == KVM_VIOMMU_IR_FILL_TRIES)
+		WRITE_ONCE(viommu->ir_fence_needed, true);
 
 	kvm_viommu_exit_vm(&ctx);
 	return reason;
@@ -440,6 +489,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	if (entry) {
 		if (!kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->scanned))
 			WRITE_ONCE(entry->scanned, true);
+		if (kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->used))
+			WRITE_ONCE(entry->used, true);
 		*irte = entry->irte;
 		*x2apic = entry->x2apic;
 		hit = true;

@@ -90,6 +90,8 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 	if ((desc[0] & VTD_WAIT_SW) && kvm_viommu_dirty_ring_full(vcpu))
 		return -EBUSY;
 
+	kvm_viommu_ir_fence(viommu);
+
 	if (desc[0] & VTD_WAIT_SW) {
 		idx = srcu_read_lock(&kvm->srcu);
 		ret = kvm_write_guest(kvm, desc[1], &status, sizeof(status));

@@ -119,11 +119,12 @@ static void kvm_viommu_frcd_record_ir(struct kvm_viommu *viommu,
 }
 
 /*
- * A kernel worker (the irqfd fallback, the I/O APIC's remap work) must
- * not wait for viommu->lock, which a vCPU holds across guest-memory
- * accesses that the VMM may take its time to resolve (userfaultfd,
- * postcopy).  Its faults wait here for a vCPU instead; what does not fit
- * is lost as the registers would lose it, with PFO.
+ * Whoever records a fault must not wait for viommu->lock: a vCPU holds it
+ * across guest-memory accesses that the VMM may take its time to resolve
+ * (userfaultfd, postcopy), and across the invalidation wait's fence, which
+ * waits for the very deliveries that record faults.  A fault that finds
+ * the lock taken waits here for a vCPU instead; what does not fit is lost
+ * as the registers would lose it, with PFO.
  */
 static void kvm_viommu_regs_defer_fault(struct kvm_viommu *viommu,
 					const struct kvm_viommu_ir_fault *record)
@@ -144,12 +145,10 @@ static void kvm_viommu_regs_defer_fault(struct kvm_viommu *viommu,
 void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
 				  const struct kvm_viommu_ir_fault *record)
 {
-	if (current->flags & PF_KTHREAD) {
+	if (!mutex_trylock(&viommu->lock)) {
 		kvm_viommu_regs_defer_fault(viommu, record);
 		return;
 	}
-
-	mutex_lock(&viommu->lock);
 	kvm_viommu_frcd_record_ir(viommu, record);
 	mutex_unlock(&viommu->lock);
 }

@@ -85,6 +85,25 @@ TRACE_EVENT(kvm_viommu_iec,
 		  __entry->index, __entry->mask)
 );
 
+/*
+ * An invalidation wait drains the remapped deliveries in flight, because
+ * an invalidation before it dropped an entry that requests used.
+ */
+TRACE_EVENT(kvm_viommu_ir_fence,
+	TP_PROTO(u64 gen),
+	TP_ARGS(gen),
+
+	TP_STRUCT__entry(
+		__field(u64, gen)
+	),
+
+	TP_fast_assign(
+		__entry->gen = gen;
+	),
+
+	TP_printk("after invalidation %llu", __entry->gen)
+);
+
 /* The invalidation queue ran a descriptor, or stopped at it. */
 TRACE_EVENT(kvm_viommu_qi_desc,
 	TP_PROTO(u32 index, u64 qw0, u64 qw1, int result),

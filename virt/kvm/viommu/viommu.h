@@ -6,6 +6,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <kvm/iodev.h>
@@ -155,6 +156,15 @@ struct kvm_viommu {
 	u64 irta;
 	/* Bumped by every change of irta or invalidation, under the lock. */
 	u64 ir_cache_gen;
+	/*
+	 * Remapped deliveries, from before their lookup until delivered, are
+	 * its readers.  An invalidation that dropped an entry a request used
+	 * (or a fill that could not cache) sets ir_fence_needed, and the
+	 * guest's next invalidation wait waits for those readers.  Set with
+	 * WRITE_ONCE() anywhere, taken with xchg().
+	 */
+	struct srcu_struct ir_srcu;
+	bool ir_fence_needed;
 	/* IRTE index -> struct kvm_viommu_irte, valid entries only. */
 	struct xarray irtes;
 	/*
@@ -191,9 +201,13 @@ struct kvm_viommu *kvm_viommu_find(struct kvm *kvm);
 int kvm_viommu_reset(struct kvm_viommu *viommu);
 
 /* ir.c */
-void kvm_viommu_ir_init(struct kvm_viommu *viommu);
+int kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
+int kvm_viommu_ir_enter(struct kvm_viommu *viommu);
+void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx);
+void kvm_viommu_ir_fence(struct kvm_viommu *viommu);
+void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu);
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
