@@ -246,10 +246,225 @@ static void test_halted_vcpu_wake(void)
 	viommu_guest_destroy(g);
 }
 
+/* ---- dirty_ring_doorbell ------------------------------------------------------------ */
+
+/*
+ * One IQT write runs the whole queue in the kernel, and each wait with SW
+ * pushes a dirty-ring entry, but KVM checks the ring's soft limit only
+ * before it enters the guest: a queue longer than the ring overruns it
+ * (WARN in kvm_dirty_ring_push()) and the pages whose entries were
+ * overwritten are never reported to the VMM.
+ */
+
+#define DR_ENTRIES		4096
+#define DR_WAITS		8192
+#define DR_QS			6	/* 16384 entries: the waits and an empty slot */
+#define DR_SLOT			11
+#define DR_GPA			0x40000000ULL
+#define DR_DEADLINE_NS		(60ULL * NSEC_PER_SEC)
+
+enum { DR_QI_ON = 1, DR_POLLED };
+
+static uint64_t dr_iqh;
+static uint32_t dr_fsts;
+
+static void dirty_guest(void)
+{
+	uint64_t tail = (uint64_t)DR_WAITS << 4, i;
+
+	vtd_iommu_init(&iommu, VTD_BASE);
+	vtd_enable_qi(&iommu, VTD_QUEUE_GPA, DR_QS, false, VTD_STATUS_GPA);
+	GUEST_SYNC(DR_QI_ON);
+	/* The host has filled the queue. */
+	vtd_writel(&iommu, DMAR_IQT_REG, tail);
+	for (;;) {
+		for (i = 0; i < VTD_SPINS; i++) {
+			WRITE_ONCE(dr_iqh, vtd_readq(&iommu, DMAR_IQH_REG));
+			WRITE_ONCE(dr_fsts, vtd_readl(&iommu, DMAR_FSTS_REG));
+			if (dr_iqh == tail || (dr_fsts & DMA_FSTS_IQE))
+				break;
+			cpu_relax();
+		}
+		GUEST_SYNC(DR_POLLED);
+	}
+}
+
+struct dr {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct kvm_dirty_gfn *ring;
+	uint32_t fetch;
+	uint8_t *seen;			/* per page of the slot */
+	uint64_t harvested, harvests, full_exits, max_harvest;
+	bool wedged;
+};
+
+/* Collects and resets what the ring holds; returns the number of entries. */
+static uint32_t dr_harvest(struct dr *d)
+{
+	struct kvm_dirty_gfn *e;
+	uint32_t n = 0, cleared;
+
+	for (;;) {
+		e = &d->ring[d->fetch % DR_ENTRIES];
+		if (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) != KVM_DIRTY_GFN_F_DIRTY)
+			break;
+		TEST_ASSERT(e->slot == DR_SLOT && e->offset < DR_WAITS,
+			    "dirty ring entry %u: slot %u offset 0x%llx", d->fetch, e->slot,
+			    (unsigned long long)e->offset);
+		d->seen[e->offset] = 1;
+		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		d->fetch++;
+		n++;
+	}
+	cleared = kvm_vm_reset_dirty_ring(d->vm);
+	TEST_ASSERT(cleared == n, "KVM_RESET_DIRTY_RINGS reset %u entries, %u collected",
+		    cleared, n);
+	d->harvested += n;
+	d->harvests++;
+	if (n > d->max_harvest)
+		d->max_harvest = n;
+	return n;
+}
+
+/* Runs the vCPU to its next GUEST_SYNC, harvesting when the ring is full. */
+static uint64_t dr_run(struct dr *d)
+{
+	struct kvm_run *run = d->vcpu->run;
+	struct ucall uc;
+	int r;
+
+	for (;;) {
+		r = __vcpu_run(d->vcpu);
+		if (r < 0 && errno == EINTR)
+			continue;
+		TEST_ASSERT(!r, "KVM_RUN: %s", strerror(errno));
+		if (run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+			d->full_exits++;
+			/* Full, with nothing to collect: it overflowed, and stays "full". */
+			if (!dr_harvest(d)) {
+				d->wedged = true;
+				return 0;
+			}
+			continue;
+		}
+		if (run->exit_reason == KVM_EXIT_SHUTDOWN)
+			viommu_exit_nested_corruption(0, 0);
+		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO, "unexpected exit reason %u (%s)",
+			    run->exit_reason, exit_reason_str(run->exit_reason));
+		switch (get_ucall(d->vcpu, &uc)) {
+		case UCALL_SYNC:
+			return uc.args[1];
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT_2(uc, "vals = 0x%lx 0x%lx");
+			break;
+		default:
+			TEST_FAIL("unexpected ucall %lu", (unsigned long)uc.cmd);
+		}
+	}
+}
+
+static void test_dirty_ring_doorbell(void)
+{
+	uint64_t tail = (uint64_t)DR_WAITS << 4, deadline, *iqh;
+	uint32_t i, written = 0, collected = 0, *fsts;
+	struct vtd_desc wait;
+	uint8_t *queue;
+	struct kvm_regs regs;
+	uint8_t *pages;
+	struct dr d = { 0 };
+	int dev, r;
+
+	skip_without_regs();
+	if (!kvm_has_cap(KVM_CAP_DIRTY_LOG_RING) && !kvm_has_cap(KVM_CAP_DIRTY_LOG_RING_ACQ_REL))
+		viommu_case_skip("KVM_CAP_DIRTY_LOG_RING not available");
+
+	/* The ring must exist before the vCPU, so no lib guest here. */
+	d.vm = __vm_create(VM_MODE_DEFAULT, 1, 0);
+	vm_enable_dirty_ring(d.vm, DR_ENTRIES * sizeof(struct kvm_dirty_gfn));
+	d.vcpu = vm_vcpu_add(d.vm, 0, dirty_guest);
+	vm_init_descriptor_tables(d.vm);
+	vcpu_init_descriptor_tables(d.vcpu);
+	/* Entered as if called: see vtd_guest_prepare(). */
+	vcpu_regs_get(d.vcpu, &regs);
+	regs.rsp = (regs.rsp & ~15ULL) - 8;
+	vcpu_regs_set(d.vcpu, &regs);
+	vm_userspace_mem_region_add(d.vm, VM_MEM_SRC_ANONYMOUS, VTD_MEM_GPA, VIOMMU_IRT_SLOT,
+				    VTD_MEM_SIZE / d.vm->page_size, 0);
+	virt_map(d.vm, VTD_MEM_GPA, VTD_MEM_GPA, VTD_MEM_SIZE / d.vm->page_size);
+	virt_pg_map(d.vm, VTD_BASE, VTD_BASE);
+	vm_userspace_mem_region_add(d.vm, VM_MEM_SRC_ANONYMOUS, DR_GPA, DR_SLOT, DR_WAITS,
+				    KVM_MEM_LOG_DIRTY_PAGES);
+	pages = addr_gpa2hva(d.vm, DR_GPA);
+	dev = viommu_create_or_die(d.vm);
+	r = vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+	TEST_ASSERT(!r, "REGS_CONFIG: %s", strerror(-r));
+	d.ring = vcpu_map_dirty_ring(d.vcpu);
+	d.seen = calloc(DR_WAITS, 1);
+	TEST_ASSERT(d.seen, "out of memory");
+	iqh = addr_gva2hva(d.vm, (vm_vaddr_t)&dr_iqh);
+	fsts = addr_gva2hva(d.vm, (vm_vaddr_t)&dr_fsts);
+
+	TEST_ASSERT(dr_run(&d) == DR_QI_ON, "guest did not enable QI");
+	dr_harvest(&d);
+	/* Wait i writes i + 1 to the first dword of page i of the slot. */
+	queue = addr_gpa2hva(d.vm, VTD_QUEUE_GPA);
+	for (i = 0; i < DR_WAITS; i++) {
+		wait = vtd_desc_wait(QI_IWD_SW, i + 1, DR_GPA + (uint64_t)i * 4096);
+		memcpy(queue + i * 16, &wait, 16);	/* 128-bit descriptors */
+	}
+	memset(d.seen, 0, DR_WAITS);
+	d.harvested = 0;
+
+	deadline = viommu_now_ns() + DR_DEADLINE_NS;
+	for (;;) {
+		r = dr_run(&d);
+		if (d.wedged)
+			break;
+		TEST_ASSERT(r == DR_POLLED, "guest stage %d", r);
+		if (*iqh == tail || (*fsts & DMA_FSTS_IQE))
+			break;
+		TEST_ASSERT(viommu_now_ns() < deadline,
+			    "the queue made no progress: IQH 0x%llx of 0x%llx, FSTS 0x%x, %llu ring-full exits",
+			    (unsigned long long)*iqh, (unsigned long long)tail, *fsts,
+			    (unsigned long long)d.full_exits);
+	}
+	if (!d.wedged)
+		dr_harvest(&d);
+
+	for (i = 0; i < DR_WAITS; i++) {
+		written += (*(uint32_t *)(pages + (uint64_t)i * 4096) == i + 1);
+		collected += d.seen[i];
+	}
+	ksft_print_msg("dirty_ring_doorbell: %u waits, %u status writes, %u pages in the ring\n",
+		       DR_WAITS, written, collected);
+	ksft_print_msg("dirty_ring_doorbell: %llu entries, %llu harvests (largest %llu, ring %u)\n",
+		       (unsigned long long)d.harvested, (unsigned long long)d.harvests,
+		       (unsigned long long)d.max_harvest, DR_ENTRIES);
+	ksft_print_msg("dirty_ring_doorbell: %llu ring-full exits%s\n",
+		       (unsigned long long)d.full_exits,
+		       d.wedged ? ", the last with nothing to harvest" : "");
+	TEST_ASSERT(!d.wedged && d.max_harvest < DR_ENTRIES && written == DR_WAITS &&
+		    collected == DR_WAITS && !(*fsts & DMA_FSTS_IQE),
+		    "one doorbell of %u waits overran a %u-entry dirty ring:\n"
+		    "  %u of %u status words written, only %u of those pages reported in the ring;\n"
+		    "  largest harvest %llu entries%s%s; FSTS 0x%x",
+		    DR_WAITS, DR_ENTRIES, written, DR_WAITS, collected,
+		    (unsigned long long)d.max_harvest,
+		    d.max_harvest >= DR_ENTRIES ? " (the whole ring, reserve and all)" : "",
+		    d.wedged ?
+		    ";\n  then KVM_EXIT_DIRTY_RING_FULL with no entry to harvest, for good" : "",
+		    *fsts);
+	free(d.seen);
+	close(dev);
+	kvm_vm_free(d.vm);
+}
+
 /* ---- driver ----------------------------------------------------------------------------- */
 
 static const struct viommu_case cases[] = {
 	{ "halted_vcpu_wake",		test_halted_vcpu_wake },
+	{ "dirty_ring_doorbell",	test_dirty_ring_doorbell },
 };
 
 int main(int argc, char *argv[])
