@@ -460,11 +460,122 @@ static void test_dirty_ring_doorbell(void)
 	kvm_vm_free(d.vm);
 }
 
+/* ---- ire_toggle_ipis ------------------------------------------------------------------ */
+
+/*
+ * Every change of GCMD.IRE moves a static key (static_branch_inc/dec), and
+ * each move rewrites kvm.ko's text with IPIs to every host CPU: any guest
+ * can keep all the host's CPUs busy with function-call interrupts.
+ */
+
+#define IPI_TOGGLES		10000
+#define IPI_MAX_PER_TOGGLE	0.05
+
+enum { IPI_CONTROL = 1, IPI_IRE };
+
+static uint64_t ipi_op;
+
+static void ipi_guest(uint64_t idx)
+{
+	uint64_t i;
+
+	vtd_iommu_init(&iommu, VTD_BASE);
+	for (;;) {
+		GUEST_SYNC(0);
+		for (i = 0; i < IPI_TOGGLES; i++) {
+			if (READ_ONCE(ipi_op) == IPI_IRE) {
+				if (i & 1)
+					vtd_disable_irq_remapping(&iommu);
+				else
+					vtd_enable_irq_remapping(&iommu);
+			} else {
+				/* A register write and a GSTS read, as a toggle has. */
+				vtd_writel(&iommu, DMAR_FEDATA_REG, i & 0xff);
+				vtd_readl(&iommu, DMAR_GSTS_REG);
+			}
+		}
+	}
+}
+
+/* The "CAL" (function call interrupts) line of /proc/interrupts, all CPUs. */
+static bool read_cal(uint64_t *sum)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char *line = NULL, *p, *end;
+	bool found = false;
+	size_t size = 0;
+	uint64_t v;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &size, f) > 0) {
+		for (p = line; *p == ' '; p++)
+			;
+		if (strncmp(p, "CAL:", 4))
+			continue;
+		found = true;
+		*sum = 0;
+		for (p += 4;; p = end) {
+			v = strtoull(p, &end, 10);
+			if (end == p)
+				break;
+			*sum += v;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static uint64_t ipis_during(struct vtd_vm *v, uint64_t op, uint64_t *ms)
+{
+	uint64_t before, after, t0;
+
+	*(uint64_t *)addr_gva2hva(v->vm, (vm_vaddr_t)&ipi_op) = op;
+	TEST_ASSERT(read_cal(&before), "/proc/interrupts: no CAL line");
+	t0 = viommu_now_ns();
+	TEST_ASSERT(vtd_run(v) == 0, "guest out of step");
+	*ms = (viommu_now_ns() - t0) / 1000000;
+	TEST_ASSERT(read_cal(&after), "/proc/interrupts: no CAL line");
+	return after - before;
+}
+
+static void test_ire_toggle_ipis(void)
+{
+	uint64_t ire, control, ire_ms, control_ms, sum;
+	struct vtd_vm *v;
+	double excess;
+
+	skip_without_regs();
+	if (!read_cal(&sum))
+		viommu_case_skip("no CAL (function call interrupts) line in /proc/interrupts");
+	v = vtd_vm_create(ipi_guest, VTD_VM_DEV | VTD_VM_REGS);
+	TEST_ASSERT(vtd_run(v) == 0, "guest did not start");
+
+	control = ipis_during(v, IPI_CONTROL, &control_ms);
+	ire = ipis_during(v, IPI_IRE, &ire_ms);
+	TEST_ASSERT(viommu_get_ir_status(v->dev) == 0,
+		    "IR_STATUS 0x%x after an even number of toggles", viommu_get_ir_status(v->dev));
+
+	ksft_print_msg("ire_toggle: %d toggles, %llu function-call IPIs (%.3f per toggle)\n",
+		       IPI_TOGGLES, (unsigned long long)ire, (double)ire / IPI_TOGGLES);
+	ksft_print_msg("control: %d FEDATA writes, %llu function-call IPIs (%.3f per write)\n",
+		       IPI_TOGGLES, (unsigned long long)control, (double)control / IPI_TOGGLES);
+	ksft_print_msg("ire_toggle: toggles took %llu ms, the control loop %llu ms\n",
+		       (unsigned long long)ire_ms, (unsigned long long)control_ms);
+	excess = ((double)ire - (double)control) / IPI_TOGGLES;
+	TEST_ASSERT(excess < IPI_MAX_PER_TOGGLE,
+		    "GCMD.IRE toggles cost the host %.3f function-call IPIs each beyond the control loop's (limit %.2f)",
+		    excess, IPI_MAX_PER_TOGGLE);
+	vtd_vm_destroy(v);
+}
+
 /* ---- driver ----------------------------------------------------------------------------- */
 
 static const struct viommu_case cases[] = {
 	{ "halted_vcpu_wake",		test_halted_vcpu_wake },
 	{ "dirty_ring_doorbell",	test_dirty_ring_doorbell },
+	{ "ire_toggle_ipis",		test_ire_toggle_ipis },
 };
 
 int main(int argc, char *argv[])
