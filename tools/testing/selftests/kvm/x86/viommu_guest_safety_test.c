@@ -570,12 +570,190 @@ static void test_ire_toggle_ipis(void)
 	vtd_vm_destroy(v);
 }
 
+/* ---- iec_fence ------------------------------------------------------------------------ */
+
+/*
+ * IEC drops the cached IRTE, but a translation already holding a copy of it
+ * (an irqfd wakeup, under RCU) is not waited for: it can deliver the old
+ * vector after the wait descriptor behind the IEC has completed, which VT-d
+ * forbids and which a guest tearing down an interrupt relies on.
+ *
+ * The guest (one vCPU) rewrites the IRTE's vector and runs IEC + wait with
+ * interrupts off, then opens a window for them: whatever KVM had made
+ * pending by the wait's completion is taken there (and not checked).  From
+ * then on until its next rewrite, in a second window, the old vector must
+ * not arrive.  Interrupts are taken only in those windows, where the
+ * guest's code has nothing below RSP: the selftests are built without
+ * -mno-red-zone.
+ */
+
+#define FENCE_IDX		7
+#define FENCE_GSI		20
+#define FENCE_VEC_A		0x60
+#define FENCE_VEC_B		0x70
+#define FENCE_GENS		2000
+#define FENCE_BATCH		50
+#define FENCE_DRAIN		100
+#define FENCE_DWELL		1000
+#define FENCE_DEADLINE_NS	(40ULL * NSEC_PER_SEC)
+
+static uint64_t fence_batch;
+static uint64_t fence_gen;
+static uint32_t fence_cur;	/* the vector whose wait has completed */
+static bool fence_strict;	/* fence_cur is final: the other one is a violation */
+static uint64_t fence_arrivals[2];
+static uint64_t fence_drained;	/* the old vector, pending when the wait completed */
+static uint64_t fence_violations;
+static uint64_t fence_first_violation;
+
+static void fence_irq(struct ex_regs *regs)
+{
+	uint32_t vec = regs->vector;
+
+	fence_arrivals[vec == FENCE_VEC_B]++;
+	if (vec != READ_ONCE(fence_cur)) {
+		if (!READ_ONCE(fence_strict)) {
+			fence_drained++;
+		} else {
+			if (!fence_violations)
+				fence_first_violation = READ_ONCE(fence_gen);
+			fence_violations++;
+		}
+	}
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/* Interrupts on for @spins pauses, from a function with no stack of its own. */
+static noinline void fence_irq_window(uint32_t spins)
+{
+	asm volatile("sti\n"
+		     "1: pause\n"
+		     "dec %0\n"
+		     "jnz 1b\n"
+		     "cli"
+		     : "+r"(spins) : : "memory", "cc");
+}
+
+static uint64_t fence_irte_lo(uint8_t vec)
+{
+	return viommu_irte_lo(vec, 0, true, VIOMMU_DLM_FIXED, 0);
+}
+
+static void fence_guest(uint64_t idx)
+{
+	struct viommu_irte *irte = (struct viommu_irte *)VTD_IRT_GPA + FENCE_IDX;
+	uint64_t k;
+	uint8_t vec;
+	int rc;
+
+	asm volatile("cli" ::: "memory");
+	vtd_iommu_init(&iommu, VTD_BASE);
+	vtd_enable_qi(&iommu, VTD_QUEUE_GPA, 0, false, VTD_STATUS_GPA);
+	WRITE_ONCE(irte->hi, 0);
+	WRITE_ONCE(irte->lo, fence_irte_lo(FENCE_VEC_A));
+	rc = vtd_set_irq_remapping(&iommu, IRTA);
+	GUEST_ASSERT_1(!rc, rc);
+	vtd_enable_irq_remapping(&iommu);
+	WRITE_ONCE(fence_cur, FENCE_VEC_A);
+	WRITE_ONCE(fence_strict, true);
+
+	for (;;) {
+		GUEST_SYNC(0);
+		for (k = 0; k < READ_ONCE(fence_batch); k++) {
+			/* Checked: the previous wait has long completed. */
+			fence_irq_window(FENCE_DWELL);
+			vec = fence_gen & 1 ? FENCE_VEC_A : FENCE_VEC_B;
+			WRITE_ONCE(fence_strict, false);
+			WRITE_ONCE(irte->lo, fence_irte_lo(vec));
+			rc = vtd_qi_flush_iec(&iommu, FENCE_IDX, 0);
+			GUEST_ASSERT_2(!rc, rc, fence_gen);
+			WRITE_ONCE(fence_cur, vec);
+			/* Not checked: pending by the time the wait completed. */
+			fence_irq_window(FENCE_DRAIN);
+			WRITE_ONCE(fence_gen, fence_gen + 1);
+			WRITE_ONCE(fence_strict, true);
+		}
+	}
+}
+
+struct hammer {
+	int fd;
+	bool stop;
+	uint64_t writes;
+};
+
+static void *hammer_thread(void *data)
+{
+	struct hammer *h = data;
+	uint64_t one = 1;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
+		if (write(h->fd, &one, sizeof(one)) == sizeof(one))
+			h->writes++;
+		else
+			TEST_ASSERT(errno == EAGAIN, "write(irqfd): %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void test_iec_fence(void)
+{
+	struct viommu_msi msi = viommu_msi_remappable(FENCE_IDX, false, 0);
+	uint64_t *gen, *arrivals, *violations, *first, *drained, deadline, t0, ms;
+	struct hammer h = { 0 };
+	struct vtd_vm *v;
+	pthread_t th;
+	int r;
+
+	skip_without_regs();
+	v = vtd_vm_create(fence_guest, VTD_VM_DEV | VTD_VM_REGS);
+	vm_install_exception_handler(v->vm, FENCE_VEC_A, fence_irq);
+	vm_install_exception_handler(v->vm, FENCE_VEC_B, fence_irq);
+	*(uint64_t *)addr_gva2hva(v->vm, (vm_vaddr_t)&fence_batch) = FENCE_BATCH;
+	gen = addr_gva2hva(v->vm, (vm_vaddr_t)&fence_gen);
+	arrivals = addr_gva2hva(v->vm, (vm_vaddr_t)fence_arrivals);
+	violations = addr_gva2hva(v->vm, (vm_vaddr_t)&fence_violations);
+	first = addr_gva2hva(v->vm, (vm_vaddr_t)&fence_first_violation);
+	drained = addr_gva2hva(v->vm, (vm_vaddr_t)&fence_drained);
+	viommu_route_msi(v->g, FENCE_GSI, &msi);
+	viommu_commit_routes(v->g);
+	h.fd = viommu_irqfd(v->g, FENCE_GSI);
+	TEST_ASSERT(vtd_run(v) == 0, "guest did not enable interrupt remapping");
+
+	r = pthread_create(&th, NULL, hammer_thread, &h);
+	TEST_ASSERT(!r, "pthread_create: %s", strerror(r));
+	t0 = viommu_now_ns();
+	deadline = t0 + FENCE_DEADLINE_NS;
+	while (*gen < FENCE_GENS && viommu_now_ns() < deadline)
+		TEST_ASSERT(vtd_run(v) == 0, "guest out of step");
+	ms = (viommu_now_ns() - t0) / 1000000;
+	__atomic_store_n(&h.stop, true, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+
+	ksft_print_msg("iec_fence: %llu IEC+wait generations in %llu ms, %llu irqfd writes\n",
+		       (unsigned long long)*gen, (unsigned long long)ms,
+		       (unsigned long long)h.writes);
+	ksft_print_msg("iec_fence: %llu interrupts (0x%x: %llu, 0x%x: %llu), %llu violations\n",
+		       (unsigned long long)(arrivals[0] + arrivals[1]), FENCE_VEC_A,
+		       (unsigned long long)arrivals[0], FENCE_VEC_B,
+		       (unsigned long long)arrivals[1], (unsigned long long)*violations);
+	ksft_print_msg("iec_fence: %llu of the old vector pending as its wait completed\n",
+		       (unsigned long long)*drained);
+	TEST_ASSERT(!*violations,
+		    "%llu interrupts arrived with the old IRTE's vector after the wait behind its IEC completed (first in generation %llu)",
+		    (unsigned long long)*violations, (unsigned long long)*first);
+	TEST_ASSERT(arrivals[0] && arrivals[1],
+		    "the irqfd's interrupts did not arrive as both vectors: the race was not exercised");
+	vtd_vm_destroy(v);
+}
+
 /* ---- driver ----------------------------------------------------------------------------- */
 
 static const struct viommu_case cases[] = {
 	{ "halted_vcpu_wake",		test_halted_vcpu_wake },
 	{ "dirty_ring_doorbell",	test_dirty_ring_doorbell },
 	{ "ire_toggle_ipis",		test_ire_toggle_ipis },
+	{ "iec_fence",			test_iec_fence },
 };
 
 int main(int argc, char *argv[])
