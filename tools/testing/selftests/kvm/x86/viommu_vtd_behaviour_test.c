@@ -1,0 +1,1509 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * viommu_vtd_behaviour_test: the KVM_DEV_TYPE_INTEL_VIOMMU device behaves as
+ * Linux 6.1's intel-iommu driver (drivers/iommu/intel/) and QEMU's own
+ * intel-iommu (hw/i386/intel_iommu.c) expect of a VT-d unit, and its uapi
+ * for that (include/uapi/linux/kvm_viommu.h) does what
+ * Documentation/virt/kvm/devices/viommu.rst says:
+ *
+ *  - source-id verification of requests without a requester ID, and the
+ *    VMM's choice of QEMU's policy for them (KVM_DEV_VIOMMU_IR_CONFIG);
+ *  - fault recording: PFO blocks new records until software clears it, the
+ *    VMM chooses how many fault recording registers the guest sees
+ *    (nr_fault_records), and records DMA-remapping faults of its own
+ *    (KVM_DEV_VIOMMU_REGS_FAULT);
+ *  - a remappable MSI with SHV and data bits 31:16 set is a reserved-field
+ *    fault, as the subhandle is 16 bits;
+ *  - a system reset (KVM_DEV_VIOMMU_CTRL_RESET);
+ *  - events: KVM_VIOMMU_EVENT_IR, and the ring size (event_config.entries);
+ *  - the queue: enabling QIE with a tail written before runs it, and a
+ *    page-selective IOTLB invalidation whose address is not 2^AM aligned,
+ *    as Linux's qi_flush_iotlb() sends it, completes.
+ *
+ * The guest (one x2APIC vCPU that counts its interrupts) runs the Linux
+ * driver's register sequences from lib/viommu_regs.c, one command at a
+ * time, as in viommu_qi_test: the host puts a command in the guest's
+ * mailbox and runs the vCPU to its next GUEST_SYNC, the only exit a command
+ * may cause.  Every case runs in a child of its own; a case that needs an
+ * attribute the loaded KVM lacks fails under VIOMMU_REQUIRE_DEVICE and
+ * skips otherwise.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include <linux/kvm_viommu.h>
+
+#include "test_util.h"
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "viommu.h"
+#include "viommu_regs.h"
+
+#define CASE_TIMEOUT_S		180
+
+/* Interrupt vectors of the device's events and of the remapped MSIs. */
+#define FAULT_VEC		0x50
+#define INV_VEC			0x51
+#define MSI_VEC			0x60
+#define MSI_ADDR		0xfee00000U	/* APIC ID 0, physical */
+
+/* A 256-entry table at VTD_IRT_GPA, x2APIC mode. */
+#define IRTA			(VTD_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7)
+
+/* The GSI whose irqfd carries the MSIs that go the irqfd way. */
+#define T_GSI			40
+
+/* Polls of the guest while an irqfd's interrupt or fault is on its way. */
+#define SETTLE_POLLS		5000
+
+/* ---- the guest: a command interpreter ------------------------------------------- */
+
+enum {
+	OP_NOP,
+	OP_READ,		/* arg: offset, size -> ret */
+	OP_WRITE,		/* arg: offset, size, value */
+	OP_ENABLE_QI,		/* arg: qs, dw */
+	OP_DISABLE_QI,
+	OP_BRINGUP,		/* arg: qs, dw, irta: QI, SIRTP + global IEC, IRE -> ret */
+	OP_GCMD,		/* arg: persistent gcmd, one-shot bits, GSTS mask, want -> ret */
+	OP_SUBMIT,		/* desc[nr] + wait, polled -> ret */
+	OP_QUEUE,		/* desc[nr], arg: Q_* flags, wait flags -> ret index, ret2 wait */
+	OP_POLL,		/* arg: index, wait index, spins (0: default) -> ret */
+	OP_MODIFY_IRTE,		/* arg: index, lo, hi -> ret */
+	OP_FLUSH_IOTLB,		/* arg: did, addr, am, g -> ret */
+	OP_FAULTS,		/* dmar_fault() -> ret records in faults[] */
+	OP_IOTLB_BURST,		/* arg: count, first did: domain IOTLB flushes, one doorbell */
+	OP_QIE_WITH_TAIL,	/* IQA, IEC + wait, IQT, then QIE -> ret, ret2, ret3 */
+};
+
+#define Q_WAIT			BIT(0)	/* append a wait with SW */
+#define Q_RING			BIT(1)	/* write IQT */
+
+#define MBOX_DESCS		16
+#define MBOX_FAULTS		16
+
+struct mbox {
+	uint64_t op;
+	uint64_t arg[4];
+	uint32_t nr;
+	struct vtd_desc desc[MBOX_DESCS];
+	int64_t ret;
+	uint64_t ret2;
+	uint64_t ret3;
+	struct vtd_fault faults[MBOX_FAULTS];
+};
+
+static struct mbox mbox;
+static struct vtd_iommu iommu;
+
+/* As many domain-selective IOTLB flushes as asked, then one doorbell. */
+static void guest_iotlb_burst(uint64_t count, uint64_t did)
+{
+	struct vtd_desc d;
+	uint64_t i;
+
+	for (i = 0; i < count; i++) {
+		d = vtd_desc_iotlb(VTD_G_DOMAIN, did + i, 0, 0, false);
+		vtd_qi_queue(&iommu, &d, 1);
+	}
+	vtd_qi_doorbell(&iommu);
+}
+
+/*
+ * The order Windows guests use: the queue's address and a tail first, QIE
+ * last.  ret2 and ret3: the wait's status and IQH before QIE; ret: the
+ * wait's status once QIES shows.
+ */
+static void guest_qie_with_tail(struct mbox *m)
+{
+	struct vtd_desc iec = vtd_desc_iec_global();
+	uint32_t wait;
+
+	iommu.qa = VTD_QUEUE_GPA;
+	iommu.shift = 4;
+	iommu.len = 1U << (12 - iommu.shift);
+	iommu.free_head = 0;
+	iommu.status = VTD_STATUS_GPA;
+	memset((void *)iommu.status, 0, iommu.len * sizeof(uint32_t));
+
+	vtd_writeq(&iommu, DMAR_IQA_REG, iommu.qa);
+	vtd_qi_queue(&iommu, &iec, 1);
+	wait = vtd_qi_queue_wait(&iommu, 0);
+	vtd_qi_doorbell(&iommu);
+	m->ret2 = READ_ONCE(*vtd_status(&iommu, wait));
+	m->ret3 = vtd_readq(&iommu, DMAR_IQH_REG);
+
+	iommu.gcmd |= DMA_GCMD_QIE;
+	vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd);
+	vtd_wait_gsts(&iommu, DMA_GSTS_QIES, DMA_GSTS_QIES);
+	m->ret = READ_ONCE(*vtd_status(&iommu, wait));
+}
+
+static void guest_exec(struct mbox *m)
+{
+	uint64_t *a = m->arg, spins;
+	int i;
+
+	m->ret = 0;
+	switch (m->op) {
+	case OP_NOP:
+		/* Room for interrupts the host just sent. */
+		for (i = 0; i < 1000; i++)
+			cpu_relax();
+		break;
+	case OP_READ:
+		m->ret = vtd_read(&iommu, a[0], a[1]);
+		break;
+	case OP_WRITE:
+		vtd_write(&iommu, a[0], a[1], a[2]);
+		break;
+	case OP_ENABLE_QI:
+		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
+		break;
+	case OP_DISABLE_QI:
+		vtd_disable_qi(&iommu);
+		break;
+	case OP_BRINGUP:
+		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
+		m->ret = vtd_set_irq_remapping(&iommu, a[2]);
+		if (!m->ret)
+			vtd_enable_irq_remapping(&iommu);
+		break;
+	case OP_GCMD:
+		iommu.gcmd = a[0];
+		vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd | a[1]);
+		m->ret = vtd_wait_gsts(&iommu, a[2], a[3]);
+		break;
+	case OP_SUBMIT:
+		m->ret = vtd_qi_submit_sync(&iommu, m->desc, m->nr);
+		break;
+	case OP_QUEUE:
+		m->ret = vtd_qi_queue(&iommu, m->desc, m->nr);
+		if (a[0] & Q_WAIT)
+			m->ret2 = vtd_qi_queue_wait(&iommu, a[1]);
+		if (a[0] & Q_RING)
+			vtd_qi_doorbell(&iommu);
+		break;
+	case OP_POLL:
+		spins = iommu.spins;
+		if (a[2])
+			iommu.spins = a[2];
+		m->ret = vtd_qi_poll(&iommu, a[0], a[1]);
+		iommu.spins = spins;
+		break;
+	case OP_MODIFY_IRTE:
+		m->ret = vtd_modify_irte(&iommu, (struct viommu_irte *)VTD_IRT_GPA + a[0],
+					 a[0], a[1], a[2]);
+		break;
+	case OP_FLUSH_IOTLB:
+		m->ret = vtd_qi_flush_iotlb(&iommu, a[0], a[1], a[2], a[3]);
+		break;
+	case OP_FAULTS:
+		m->ret = vtd_fault_handler(&iommu, m->faults, MBOX_FAULTS);
+		break;
+	case OP_IOTLB_BURST:
+		guest_iotlb_burst(a[0], a[1]);
+		break;
+	case OP_QIE_WITH_TAIL:
+		guest_qie_with_tail(m);
+		break;
+	default:
+		GUEST_ASSERT_1(0, m->op);
+	}
+}
+
+static void vtd_guest(uint64_t idx)
+{
+	vtd_iommu_init(&iommu, VTD_BASE);
+	for (;;) {
+		GUEST_SYNC(0);
+		guest_exec(&mbox);
+	}
+}
+
+/* ---- host side: a guest and its commands ------------------------------------------ */
+
+struct qt {
+	struct vtd_vm *v;
+	struct mbox *m;			/* the guest's mailbox */
+	struct vtd_iommu *iommu;	/* the guest's driver state */
+};
+
+/* Cases skip when the loaded KVM has the device but not its register page. */
+static void qt_skip_unsupported(void)
+{
+	const char *why = vtd_regs_unsupported();
+
+	if (why)
+		viommu_case_skip("%s", why);
+}
+
+/*
+ * The attribute must exist.  Modules from before it answer ENXIO: the case
+ * fails where the modules under test must have it, and skips elsewhere.
+ */
+static void require_attr(int dev, uint32_t group, uint64_t attr, const char *name)
+{
+	char why[160];
+	int r = viommu_has_attr(dev, group, attr);
+
+	if (!r)
+		return;
+	snprintf(why, sizeof(why), "%s: HAS_DEVICE_ATTR %d (%s): kvm.ko predates it", name, r,
+		 viommu_err_str(r));
+	viommu_case_skip("%s", viommu_required(why));
+}
+
+/*
+ * A guest whose register page the caller configures (@cfg), or the
+ * selftests' default one; the guest reads CAP and ECAP once it starts.
+ */
+static struct qt *qt_create_cfg(const struct kvm_viommu_regs_config *cfg)
+{
+	struct qt *t = calloc(1, sizeof(*t));
+	int r;
+
+	qt_skip_unsupported();
+	TEST_ASSERT(t, "out of memory");
+	t->v = vtd_vm_create_caps(vtd_guest, VTD_VM_DEV | (cfg ? 0 : VTD_VM_REGS),
+				  VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+	if (cfg) {
+		r = viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+				    KVM_DEV_VIOMMU_REGS_CONFIG, cfg);
+		TEST_ASSERT(!r, "REGS_CONFIG (nr_fault_records %u, cap 0x%llx): %d (%s)",
+			    cfg->nr_fault_records, (unsigned long long)cfg->cap, r,
+			    viommu_err_str(r));
+		vtd_regs_get_config(t->v->dev, &t->v->cfg);
+	}
+	t->m = addr_gva2hva(t->v->vm, (vm_vaddr_t)&mbox);
+	t->iommu = addr_gva2hva(t->v->vm, (vm_vaddr_t)&iommu);
+	memset(t->m, 0, sizeof(*t->m));
+	/* Up to the guest's first GUEST_SYNC: its driver has read CAP. */
+	vtd_run(t->v);
+	TEST_ASSERT(t->iommu->reg == VTD_BASE, "guest driver not initialised");
+	return t;
+}
+
+static struct qt *qt_create(void)
+{
+	return qt_create_cfg(NULL);
+}
+
+static void qt_destroy(struct qt *t)
+{
+	TEST_ASSERT(t->v->exits == t->v->syncs,
+		    "%llu KVM_RUN returns for %llu GUEST_SYNCs",
+		    (unsigned long long)t->v->exits, (unsigned long long)t->v->syncs);
+	vtd_vm_destroy(t->v);
+	free(t);
+}
+
+/* One command; it must cost exactly one exit, its closing GUEST_SYNC. */
+static int64_t qt_cmd(struct qt *t, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+		      uint64_t a3)
+{
+	uint64_t exits = t->v->exits;
+
+	t->m->op = op;
+	t->m->arg[0] = a0;
+	t->m->arg[1] = a1;
+	t->m->arg[2] = a2;
+	t->m->arg[3] = a3;
+	vtd_run(t->v);
+	TEST_ASSERT(t->v->exits - exits == 1,
+		    "command %llu: %llu exits to userspace, expected only its GUEST_SYNC",
+		    (unsigned long long)op, (unsigned long long)(t->v->exits - exits));
+	return t->m->ret;
+}
+
+static uint64_t qt_read(struct qt *t, uint32_t off, int size)
+{
+	return qt_cmd(t, OP_READ, off, size, 0, 0);
+}
+
+static uint32_t qt_rd32(struct qt *t, uint32_t off)
+{
+	return qt_read(t, off, 4);
+}
+
+static uint64_t qt_rd64(struct qt *t, uint32_t off)
+{
+	return qt_read(t, off, 8);
+}
+
+static void qt_wr32(struct qt *t, uint32_t off, uint32_t val)
+{
+	qt_cmd(t, OP_WRITE, off, 4, val, 0);
+}
+
+static void qt_wr64(struct qt *t, uint32_t off, uint64_t val)
+{
+	qt_cmd(t, OP_WRITE, off, 8, val, 0);
+}
+
+static void qt_descs(struct qt *t, const struct vtd_desc *d, unsigned int nr)
+{
+	TEST_ASSERT(nr <= MBOX_DESCS, "%u descriptors", nr);
+	if (nr)
+		memcpy(t->m->desc, d, nr * sizeof(*d));
+	t->m->nr = nr;
+}
+
+/* qi_submit_sync() of one descriptor in the guest. */
+static int qt_submit1(struct qt *t, struct vtd_desc d)
+{
+	qt_descs(t, &d, 1);
+	return qt_cmd(t, OP_SUBMIT, 0, 0, 0, 0);
+}
+
+/* Queues @nr descriptors (and a wait), rings; returns the first index. */
+static uint32_t qt_queue(struct qt *t, const struct vtd_desc *d, unsigned int nr,
+			 uint64_t qflags, uint32_t *wait_index)
+{
+	uint32_t index;
+
+	qt_descs(t, d, nr);
+	index = qt_cmd(t, OP_QUEUE, qflags, 0, 0, 0);
+	if (wait_index)
+		*wait_index = t->m->ret2;
+	return index;
+}
+
+static int qt_poll(struct qt *t, uint32_t index, uint32_t wait_index, uint64_t spins)
+{
+	return qt_cmd(t, OP_POLL, index, wait_index, spins, 0);
+}
+
+static uint32_t qt_status(struct qt *t, uint32_t index)
+{
+	uint32_t *s = vtd_hva(t->v, VTD_STATUS_GPA);
+
+	return __atomic_load_n(&s[index], __ATOMIC_SEQ_CST);
+}
+
+/* The Linux driver's bring-up: QI, the IR table, IR on; asserts GSTS. */
+static void qt_bringup(struct qt *t, uint8_t qs)
+{
+	uint32_t gsts;
+	int rc = qt_cmd(t, OP_BRINGUP, qs, false, IRTA, 0);
+
+	TEST_ASSERT(!rc, "bring-up: qi_submit_sync of the global IEC: %d", rc);
+	gsts = qt_rd32(t, DMAR_GSTS_REG);
+	TEST_ASSERT(gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
+		    "GSTS 0x%x after bring-up, expected QIES|IRTPS|IRES", gsts);
+}
+
+/* FSTS without FRI, which means nothing while PPF is clear. */
+static uint32_t qt_fsts(struct qt *t)
+{
+	uint32_t fsts = qt_rd32(t, DMAR_FSTS_REG);
+
+	return fsts & DMA_FSTS_PPF ? fsts : fsts & 0xff;
+}
+
+static void qt_assert_reg(struct qt *t, uint32_t off, int size, uint64_t want,
+			  const char *what)
+{
+	uint64_t got = qt_read(t, off, size);
+
+	TEST_ASSERT(got == want, "%s: register 0x%x (%d bytes) reads 0x%llx, expected 0x%llx",
+		    what, off, size, (unsigned long long)got, (unsigned long long)want);
+}
+
+/* The queue drained: IQH == IQT == the guest's tail, no error. */
+static void qt_assert_idle(struct qt *t, const char *what)
+{
+	uint64_t iqh = qt_rd64(t, DMAR_IQH_REG), iqt = qt_rd64(t, DMAR_IQT_REG);
+	uint32_t fsts = qt_fsts(t);
+
+	TEST_ASSERT(iqh == iqt && iqt == (uint64_t)t->iommu->free_head << t->iommu->shift &&
+		    !fsts, "%s: IQH 0x%llx IQT 0x%llx (guest tail 0x%x) FSTS 0x%x", what,
+		    (unsigned long long)iqh, (unsigned long long)iqt,
+		    t->iommu->free_head << t->iommu->shift, fsts);
+}
+
+/* Interrupt @vec counted @want times, after a command to let it in. */
+static void qt_assert_irqs(struct qt *t, int vec, uint32_t want, const char *what)
+{
+	uint32_t got;
+
+	qt_cmd(t, OP_NOP, 0, 0, 0, 0);
+	got = viommu_guest_count(t->v->g, 0, vec);
+	TEST_ASSERT(got == want, "%s: vector 0x%x arrived %u times, expected %u", what, vec,
+		    got, want);
+}
+
+/* The device's event registers: vector, the local APIC, unmasked unless @masked. */
+static void qt_events(struct qt *t, uint32_t ctl, uint32_t data, uint32_t vec, bool masked)
+{
+	qt_wr32(t, data, vec);
+	qt_wr32(t, data + 4, MSI_ADDR);
+	qt_wr32(t, data + 8, 0);
+	qt_wr32(t, ctl, masked ? DMA_ECTL_IM : 0);
+}
+
+static void qt_fault_events(struct qt *t)
+{
+	qt_events(t, DMAR_FECTL_REG, DMAR_FEDATA_REG, FAULT_VEC, false);
+}
+
+/* A remappable MSI of IRTE @handle, without a requester ID. */
+static int qt_signal(struct qt *t, uint16_t handle)
+{
+	struct viommu_msi m = viommu_msi_remappable(handle, false, 0);
+
+	return viommu_signal_msi(t->v->vm, &m);
+}
+
+static uint64_t irte_lo(uint8_t vec)
+{
+	return viommu_irte_lo(vec, 0, true, VIOMMU_DLM_FIXED, 0);
+}
+
+/* FRCD record @i of an interrupt-remapping fault, as a guest reads it. */
+static void assert_frcd(struct qt *t, int i, bool f, uint8_t reason, uint16_t index)
+{
+	uint64_t lo = qt_rd64(t, DMAR_FRCD_REG(i)), hi = qt_rd64(t, DMAR_FRCD_REG(i) + 8);
+	bool got_f = hi & BIT_ULL(63);
+
+	TEST_ASSERT(got_f == f && (!f || (((hi >> 32) & 0xff) == reason && lo >> 48 == index)),
+		    "FRCD %d: 0x%016llx%016llx, expected F %d FR 0x%x interrupt index %u", i,
+		    (unsigned long long)hi, (unsigned long long)lo, f, reason, index);
+}
+
+/* FRCD record @i, all 128 bits. */
+static void assert_frcd_raw(struct qt *t, int i, uint64_t lo, uint64_t hi, const char *what)
+{
+	uint64_t got_lo = qt_rd64(t, DMAR_FRCD_REG(i)), got_hi = qt_rd64(t, DMAR_FRCD_REG(i) + 8);
+
+	TEST_ASSERT(got_lo == lo && got_hi == hi,
+		    "%s: FRCD %d reads 0x%016llx%016llx, expected 0x%016llx%016llx", what, i,
+		    (unsigned long long)got_hi, (unsigned long long)got_lo,
+		    (unsigned long long)hi, (unsigned long long)lo);
+}
+
+static void event_config_entries(int dev, uint32_t types, int efd, uint32_t entries)
+{
+	struct kvm_viommu_event_config c = { .types = types, .eventfd = efd,
+					     .entries = entries };
+	int r = viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
+
+	TEST_ASSERT(!r, "EVENT_CONFIG(types 0x%x, entries %u): %d (%s)", types, entries, r,
+		    viommu_err_str(r));
+}
+
+static int event_config_try(int dev, uint32_t types, uint32_t entries)
+{
+	struct kvm_viommu_event_config c = { .types = types, .eventfd = -1, .entries = entries };
+
+	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
+}
+
+static void event_pop(int dev, struct kvm_viommu_event *e)
+{
+	memset(e, 0xa5, sizeof(*e));
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
+}
+
+static void event_ack(int dev, uint64_t seq)
+{
+	struct kvm_viommu_event_ack a = { .seq = seq };
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
+}
+
+static void assert_no_event(int dev)
+{
+	struct kvm_viommu_event e;
+
+	event_pop(dev, &e);
+	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
+		    (unsigned long long)e.seq);
+}
+
+static uint64_t eventfd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static struct kvm_vm *vm_irqchip(int *dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	vm_create_irqchip(vm);
+	*dev = viommu_create_or_die(vm);
+	return vm;
+}
+
+/* ---- MSIs, two ways, and what they must lead to ------------------------------------- */
+
+enum path { VIA_SIGNAL, VIA_IRQFD, NR_VIAS };
+
+static const char * const via_name[] = { "KVM_SIGNAL_MSI", "irqfd" };
+
+/*
+ * Sends @m by KVM_SIGNAL_MSI (returns its result), or through the irqfd of
+ * T_GSI, whose MSI route becomes @m (returns 1: an irqfd says nothing).
+ */
+static int t_fire(struct qt *t, enum path via, struct viommu_msi m)
+{
+	if (via == VIA_SIGNAL)
+		return viommu_signal_msi(t->v->vm, &m);
+	viommu_route_msi(t->v->g, T_GSI, &m);
+	viommu_commit_routes(t->v->g);
+	viommu_irqfd_fire(t->v->g, T_GSI);
+	return 1;
+}
+
+/*
+ * Runs the guest until @vec has arrived @want times or SETTLE_POLLS have
+ * passed: an irqfd's interrupt may take the kernel's worker.
+ */
+static uint32_t t_wait_irqs(struct qt *t, int vec, uint32_t want)
+{
+	uint32_t got = 0;
+	int i;
+
+	for (i = 0; i < SETTLE_POLLS; i++) {
+		qt_cmd(t, OP_NOP, 0, 0, 0, 0);
+		got = viommu_guest_count(t->v->g, 0, vec);
+		if (got >= want)
+			break;
+		usleep(1000);
+	}
+	return got;
+}
+
+/*
+ * Runs the guest until FSTS shows a fault: one that a kernel worker met
+ * reaches the registers through the vCPU's next entry.
+ */
+static uint32_t t_wait_fault(struct qt *t)
+{
+	uint32_t fsts = 0;
+	int i;
+
+	for (i = 0; i < SETTLE_POLLS; i++) {
+		fsts = qt_rd32(t, DMAR_FSTS_REG);
+		if (fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO))
+			break;
+		usleep(1000);
+	}
+	return fsts;
+}
+
+/* Neither the registers nor the VMM's ring have a fault. */
+static void t_expect_no_fault(struct qt *t, const char *what)
+{
+	struct kvm_viommu_ir_fault f;
+	uint32_t fsts = qt_fsts(t);
+
+	TEST_ASSERT(!fsts, "%s: FSTS 0x%x, expected no fault", what, fsts);
+	TEST_ASSERT(!viommu_pop_fault(t->v->dev, &f),
+		    "%s: IR_FAULT has a record: flags 0x%x reason 0x%x index %u sid 0x%x", what,
+		    f.flags, f.reason, f.index, f.sid);
+}
+
+/*
+ * One fault, and only one, in the registers (read by the guest's
+ * dmar_fault()) and in the VMM's ring; @sid < 0: the request had none.
+ */
+static void t_expect_fault(struct qt *t, uint8_t reason, uint16_t index, int sid,
+			   const char *what)
+{
+	uint32_t want_flags = KVM_VIOMMU_FAULT_VALID | (sid < 0 ? KVM_VIOMMU_FAULT_NO_SID : 0);
+	struct kvm_viommu_ir_fault f;
+	struct vtd_fault *r = &t->m->faults[0];
+	int n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+
+	TEST_ASSERT(n == 1 && r->reason == reason && r->lo >> 48 == index &&
+		    r->sid == (sid < 0 ? 0 : sid),
+		    "%s: dmar_fault() read %d records, the first reason 0x%x index %llu SID 0x%x; expected 1, reason 0x%x index %u SID 0x%x",
+		    what, n, r->reason, (unsigned long long)(r->lo >> 48), r->sid, reason, index,
+		    sid < 0 ? 0 : sid);
+	TEST_ASSERT(!qt_fsts(t), "%s: FSTS 0x%x after dmar_fault()", what, qt_fsts(t));
+	TEST_ASSERT(viommu_pop_fault(t->v->dev, &f) && f.flags == want_flags &&
+		    f.reason == reason && f.index == index && f.sid == (sid < 0 ? 0 : sid),
+		    "%s: IR_FAULT flags 0x%x reason 0x%x index %u sid 0x%x; expected flags 0x%x reason 0x%x index %u",
+		    what, f.flags, f.reason, f.index, f.sid, want_flags, reason, index);
+	TEST_ASSERT(!viommu_pop_fault(t->v->dev, &f),
+		    "%s: a second IR_FAULT record: reason 0x%x index %u", what, f.reason, f.index);
+}
+
+/* @m arrives as @vec, once, and faults nowhere. */
+static void t_deliver(struct qt *t, enum path via, struct viommu_msi m, int vec,
+		      const char *what)
+{
+	uint32_t before = viommu_guest_count(t->v->g, 0, vec), got;
+	int r = t_fire(t, via, m);
+
+	TEST_ASSERT(r >= 1, "%s: %s (devid %s0x%x): %d (%s), expected delivered", what,
+		    via_name[via], m.has_devid ? "" : "none ", m.devid, r, viommu_err_str(r));
+	got = t_wait_irqs(t, vec, before + 1);
+	TEST_ASSERT(got == before + 1,
+		    "%s: %s (devid %s0x%x): vector 0x%x arrived %u times, expected %u", what,
+		    via_name[via], m.has_devid ? "" : "none ", m.devid, vec, got - before, 1);
+	t_expect_no_fault(t, what);
+}
+
+/* @m is blocked: @vec does not arrive, and the fault is recorded. */
+static void t_block(struct qt *t, enum path via, struct viommu_msi m, int vec, uint8_t reason,
+		    uint16_t index, const char *what)
+{
+	uint32_t before = viommu_guest_count(t->v->g, 0, vec), fsts;
+	int r = t_fire(t, via, m);
+
+	TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
+		    "%s: KVM_SIGNAL_MSI (devid %s0x%x) that must fault: %d (%s), expected 0", what,
+		    m.has_devid ? "" : "none ", m.devid, r, viommu_err_str(r));
+	fsts = t_wait_fault(t);
+	TEST_ASSERT(fsts & DMA_FSTS_PPF,
+		    "%s: %s (devid %s0x%x): FSTS 0x%x, expected a fault (vector 0x%x arrived %u times)",
+		    what, via_name[via], m.has_devid ? "" : "none ", m.devid, fsts, vec,
+		    viommu_guest_count(t->v->g, 0, vec) - before);
+	qt_assert_irqs(t, vec, before, what);
+	t_expect_fault(t, reason, index, m.has_devid ? (int)(m.devid & 0xffff) : -1, what);
+}
+
+/* ---- cases ------------------------------------------------------------------------------ */
+
+static void ir_config_get(int dev, struct kvm_viommu_ir_config *c)
+{
+	int i;
+
+	memset(c, 0xa5, sizeof(*c));
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_CONFIG, c), 0);
+	TEST_ASSERT(!c->pad, "IR_CONFIG get: pad 0x%x", c->pad);
+	for (i = 0; i < (int)ARRAY_SIZE(c->reserved); i++)
+		TEST_ASSERT(!c->reserved[i], "IR_CONFIG get: reserved[%d] 0x%llx", i,
+			    (unsigned long long)c->reserved[i]);
+}
+
+static void ir_config_set(int dev, uint32_t flags)
+{
+	struct kvm_viommu_ir_config c = { .flags = flags };
+	struct kvm_viommu_ir_config got;
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_CONFIG, &c), 0);
+	ir_config_get(dev, &got);
+	TEST_ASSERT(got.flags == flags, "IR_CONFIG get: flags 0x%x after a set of 0x%x",
+		    got.flags, flags);
+}
+
+#define SID_IDX		10
+#define SID_OK		0x0108
+#define SID_BAD		0x0109
+
+/*
+ * An IRTE with SVT 1 asks for the requester's SID.  A request without one
+ * cannot be verified: it fails by default, as on hardware, and passes under
+ * QEMU's policy, SID_UNKNOWN_OK.  A wrong SID fails under both.
+ */
+static void test_sid_policy(void)
+{
+	struct viommu_msi none = viommu_msi_remappable(SID_IDX, false, 0);
+	struct viommu_msi good = viommu_msi_devid(none, SID_OK);
+	struct viommu_msi bad = viommu_msi_devid(none, SID_BAD);
+	struct kvm_viommu_ir_config c;
+	struct qt *t = qt_create();
+	char what[120];
+	int via, i;
+
+	require_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_CONFIG, "IR_CONFIG");
+	ir_config_get(t->v->dev, &c);
+	TEST_ASSERT(c.flags == 0, "IR_CONFIG initially 0x%x, expected 0 (strict)", c.flags);
+
+	qt_fault_events(t);
+	qt_bringup(t, 0);
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, SID_IDX, irte_lo(MSI_VEC),
+			    viommu_irte_hi(SID_OK, 0, VIOMMU_SVT_SID), 0), "modify_irte");
+
+	for (via = 0; via < NR_VIAS; via++) {
+		snprintf(what, sizeof(what), "strict, %s, the right SID", via_name[via]);
+		t_deliver(t, via, good, MSI_VEC, what);
+		snprintf(what, sizeof(what), "strict, %s, no requester ID", via_name[via]);
+		t_block(t, via, none, MSI_VEC, KVM_VIOMMU_FR_IR_SID_ERR, SID_IDX, what);
+		snprintf(what, sizeof(what), "strict, %s, a wrong SID", via_name[via]);
+		t_block(t, via, bad, MSI_VEC, KVM_VIOMMU_FR_IR_SID_ERR, SID_IDX, what);
+	}
+
+	ir_config_set(t->v->dev, KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK);
+	for (via = 0; via < NR_VIAS; via++) {
+		snprintf(what, sizeof(what), "SID_UNKNOWN_OK, %s, no requester ID", via_name[via]);
+		t_deliver(t, via, none, MSI_VEC, what);
+		snprintf(what, sizeof(what), "SID_UNKNOWN_OK, %s, a wrong SID", via_name[via]);
+		t_block(t, via, bad, MSI_VEC, KVM_VIOMMU_FR_IR_SID_ERR, SID_IDX, what);
+		snprintf(what, sizeof(what), "SID_UNKNOWN_OK, %s, the right SID", via_name[via]);
+		t_deliver(t, via, good, MSI_VEC, what);
+	}
+
+	/* What is not a policy changes nothing. */
+	for (i = 1; i < 32; i++) {
+		c = (struct kvm_viommu_ir_config){ .flags = BIT(i) };
+		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+	}
+	c = (struct kvm_viommu_ir_config){ .pad = 1 };
+	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+	for (i = 0; i < (int)ARRAY_SIZE(c.reserved); i++) {
+		c = (struct kvm_viommu_ir_config){ .flags = 0 };
+		c.reserved[i] = 1;
+		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+	}
+	ir_config_get(t->v->dev, &c);
+	TEST_ASSERT(c.flags == KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK,
+		    "IR_CONFIG 0x%x after rejected sets, expected SID_UNKNOWN_OK kept", c.flags);
+
+	/* And back: strict again. */
+	ir_config_set(t->v->dev, 0);
+	for (via = 0; via < NR_VIAS; via++) {
+		snprintf(what, sizeof(what), "strict again, %s, no requester ID", via_name[via]);
+		t_block(t, via, none, MSI_VEC, KVM_VIOMMU_FR_IR_SID_ERR, SID_IDX, what);
+	}
+	qt_destroy(t);
+}
+
+/*
+ * VT-d: while PFO is set, no fault is recorded, even in a fault recording
+ * register that software has freed, until software clears PFO.  Linux's
+ * dmar_fault() clears PFO after it has read the records; a record made in
+ * between would go unnoticed.
+ */
+static void test_pfo_blocks(void)
+{
+	struct qt *t = qt_create();
+	uint32_t fsts;
+	int i;
+
+	qt_fault_events(t);
+	qt_bringup(t, 0);
+
+	/* Eight faults fill the eight records; the ninth overflows. */
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++)
+		TEST_ASSERT(qt_signal(t, 20 + i) == 0, "MSI of not-present IRTE %d delivered",
+			    20 + i);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO) &&
+		    DMA_FSTS_FRI(fsts) == 0, "FSTS 0x%x after 9 faults, expected PPF|PFO, FRI 0",
+		    fsts);
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
+		assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
+	qt_assert_irqs(t, FAULT_VEC, 1, "one fault event for the burst");
+
+	/*
+	 * Record 0 is where the next fault goes.  Freed, with PFO still set:
+	 * the next fault must not be recorded there.
+	 */
+	qt_wr32(t, DMAR_FRCD_REG(0) + 12, DMA_FRCD_F);
+	assert_frcd(t, 0, false, 0, 0);
+	TEST_ASSERT(qt_signal(t, 40) == 0, "MSI of not-present IRTE 40 delivered");
+	assert_frcd(t, 0, false, 0, 0);
+	for (i = 1; i < KVM_VIOMMU_NR_FRCD; i++)
+		assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO),
+		    "FSTS 0x%x with PFO set and record 0 free, expected PPF|PFO", fsts);
+	qt_assert_irqs(t, FAULT_VEC, 1, "no fault event while PFO is set");
+
+	/* PFO cleared: the next fault goes to record 0. */
+	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_PFO);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == DMA_FSTS_PPF,
+		    "FSTS 0x%x after PFO was cleared, expected PPF only", fsts);
+	TEST_ASSERT(qt_signal(t, 41) == 0, "MSI of not-present IRTE 41 delivered");
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 41);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(!(fsts & DMA_FSTS_PFO), "FSTS 0x%x: PFO again after one fault in a free record",
+		    fsts);
+	qt_destroy(t);
+}
+
+/* On a fresh device: REGS_CONFIG set of @nr records and @cap must return @want. */
+static void config_fresh(uint32_t nr, uint64_t cap, int want)
+{
+	struct kvm_viommu_regs_config c = { .nr_fault_records = nr, .base = VTD_BASE,
+					    .cap = cap, .ecap = VTD_DEFAULT_ECAP };
+	struct kvm_vm *vm;
+	int dev, r;
+
+	vm = vm_irqchip(&dev);
+	r = viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG, &c);
+	TEST_ASSERT(r == want,
+		    "REGS_CONFIG nr_fault_records %u, CAP.NFR %llu: %d (%s), expected %d (%s)", nr,
+		    (unsigned long long)((cap & CAP_NFR_MASK) >> CAP_NFR_SHIFT), r,
+		    viommu_err_str(r), want, viommu_err_str(want));
+	close(dev);
+	kvm_vm_free(vm);
+}
+
+/*
+ * QEMU's intel-iommu has one fault recording register; a VMM that must
+ * look the same to the guest (to migrate between the two) asks for one.
+ */
+static void test_fault_record_count(void)
+{
+	struct kvm_viommu_regs_config cfg = { .nr_fault_records = 1, .base = VTD_BASE,
+					      .cap = VTD_DEFAULT_CAP,
+					      .ecap = VTD_DEFAULT_ECAP };
+	struct qt *t = qt_create_cfg(&cfg);
+	uint64_t cap;
+	uint32_t fsts;
+	int n;
+
+	cap = qt_rd64(t, DMAR_CAP_REG);
+	TEST_ASSERT((cap & CAP_NFR_MASK) == 0 &&
+		    (cap & CAP_FRO_MASK) >> CAP_FRO_SHIFT == KVM_VIOMMU_REG_FRCD / 16,
+		    "guest reads CAP 0x%llx: NFR %llu FRO 0x%llx, expected NFR 0 (one record), FRO 0x%x",
+		    (unsigned long long)cap,
+		    (unsigned long long)((cap & CAP_NFR_MASK) >> CAP_NFR_SHIFT),
+		    (unsigned long long)((cap & CAP_FRO_MASK) >> CAP_FRO_SHIFT),
+		    KVM_VIOMMU_REG_FRCD / 16);
+	TEST_ASSERT(t->v->cfg.nr_fault_records == 1 && t->v->cfg.cap == cap &&
+		    t->v->cfg.base == VTD_BASE && !t->v->cfg.flags,
+		    "REGS_CONFIG get: nr_fault_records %u cap 0x%llx base 0x%llx flags 0x%x; expected 1, the guest's CAP 0x%llx",
+		    t->v->cfg.nr_fault_records, (unsigned long long)t->v->cfg.cap,
+		    (unsigned long long)t->v->cfg.base, t->v->cfg.flags,
+		    (unsigned long long)cap);
+
+	qt_fault_events(t);
+	qt_bringup(t, 0);
+	TEST_ASSERT(qt_signal(t, 5) == 0, "MSI of not-present IRTE 5 delivered");
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after one fault, expected PPF, FRI 0", fsts);
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
+
+	/* The only record is full: overflow, not a record beyond it. */
+	TEST_ASSERT(qt_signal(t, 6) == 0, "MSI of not-present IRTE 6 delivered");
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == (DMA_FSTS_PPF | DMA_FSTS_PFO),
+		    "FSTS 0x%x after a second fault, expected PPF|PFO, FRI 0", fsts);
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
+	assert_frcd_raw(t, 1, 0, 0, "no second record");
+	qt_assert_irqs(t, FAULT_VEC, 1, "one fault event");
+
+	/* dmar_fault() reads CAP.NFR + 1 records; the next fault wraps to 0. */
+	n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+	TEST_ASSERT(n == 1 && t->m->faults[0].index == 0 && t->m->faults[0].lo >> 48 == 5,
+		    "dmar_fault() read %d records (first: record %u index %llu), expected record 0 of index 5",
+		    n, t->m->faults[0].index, (unsigned long long)(t->m->faults[0].lo >> 48));
+	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after dmar_fault()", qt_fsts(t));
+	TEST_ASSERT(qt_signal(t, 7) == 0, "MSI of not-present IRTE 7 delivered");
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after the third fault, expected PPF, FRI 0",
+		    fsts);
+	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 7);
+	assert_frcd_raw(t, 1, 0, 0, "still no second record");
+	qt_assert_irqs(t, FAULT_VEC, 2, "the third fault's event");
+	qt_destroy(t);
+
+	/* More than the page has; CAP.NFR that says otherwise. */
+	config_fresh(KVM_VIOMMU_NR_FRCD + 1, VTD_DEFAULT_CAP, -EINVAL);
+	config_fresh(2, VTD_DEFAULT_CAP | 3ULL << CAP_NFR_SHIFT, -EINVAL);
+	config_fresh(1, VTD_DEFAULT_CAP | 1ULL << CAP_NFR_SHIFT, -EINVAL);
+	/* NFR that agrees, or that the kernel fills in. */
+	config_fresh(2, VTD_DEFAULT_CAP | 1ULL << CAP_NFR_SHIFT, 0);
+	config_fresh(KVM_VIOMMU_NR_FRCD, VTD_DEFAULT_CAP, 0);
+}
+
+/*
+ * With SHV the subhandle is data[15:0]; VT-d reserves data[31:16], and a
+ * request with them set faults 0x20 instead of reaching handle + data.
+ */
+static void test_shv_reserved_data(void)
+{
+	static const uint32_t bad_data[] = { 0x00010003, 0x80000003, 0xffff0003 };
+	struct viommu_msi m = viommu_msi_remappable(64, true, 3);
+	struct qt *t = qt_create();
+	char what[120];
+	unsigned int i;
+	int via;
+
+	qt_fault_events(t);
+	qt_bringup(t, 0);
+	/* Handle 64 + subhandle 3; and what data[31:16] might be read as. */
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 67, irte_lo(MSI_VEC + 1), 0, 0), "modify_irte 67");
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 64, irte_lo(MSI_VEC + 2), 0, 0), "modify_irte 64");
+
+	for (via = 0; via < NR_VIAS; via++) {
+		for (i = 0; i < ARRAY_SIZE(bad_data); i++) {
+			m.data = bad_data[i];
+			snprintf(what, sizeof(what), "%s, SHV, data 0x%08x", via_name[via],
+				 bad_data[i]);
+			t_block(t, via, m, MSI_VEC + 1, KVM_VIOMMU_FR_IR_REQ_RSVD, 0, what);
+			qt_assert_irqs(t, MSI_VEC + 2, 0, what);
+		}
+		m.data = 3;
+		snprintf(what, sizeof(what), "%s, SHV, data 0x00000003", via_name[via]);
+		t_deliver(t, via, m, MSI_VEC + 1, what);
+	}
+	qt_assert_irqs(t, MSI_VEC + 2, 0, "nothing reached handle 64 alone");
+	qt_destroy(t);
+}
+
+static int dmar_fault(int dev, const struct kvm_viommu_dmar_fault *f)
+{
+	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT, f);
+}
+
+#define FRCD_F		BIT_ULL(63)
+#define FRCD_T		BIT_ULL(62)	/* bit 126 of the record: a read */
+#define FRCD_PV(p)	((uint64_t)(p) << 40)
+#define FRCD_FR(r)	((uint64_t)(r) << 32)
+#define FRCD_PP		BIT_ULL(31)
+
+/*
+ * The VMM's own DMA translation faults, recorded as hardware (and QEMU's
+ * vtd_report_dmar_fault()) records them, with the fault event.
+ */
+static void test_dmar_fault(void)
+{
+	const struct kvm_viommu_dmar_fault rd = { .flags = KVM_VIOMMU_DMAR_FAULT_READ,
+						  .reason = 0x5, .sid = 0x0108,
+						  .addr = 0x12345000 };
+	const struct kvm_viommu_dmar_fault wr_pasid = { .flags = KVM_VIOMMU_DMAR_FAULT_PASID,
+							.reason = 0x6, .sid = 0x0210,
+							.addr = 0xabcde000,
+							.pasid = 0x12345 };
+	struct kvm_viommu_dmar_fault f;
+	struct kvm_vm *vm;
+	struct qt *t;
+	uint32_t fsts;
+	int dev, n, i;
+
+	/* The register page must be there to record anything. */
+	vm = vm_irqchip(&dev);
+	require_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT, "REGS_FAULT");
+	VIOMMU_ASSERT_RET(dmar_fault(dev, &rd), -ENXIO);
+	close(dev);
+	kvm_vm_free(vm);
+
+	t = qt_create();
+	qt_fault_events(t);
+
+	/* What the VMM may not ask for records nothing. */
+	f = rd;
+	f.flags |= BIT(2);
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.flags = BIT(31);
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.reason = 0;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.addr = 0x12345800;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.addr = 0x12345001;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.pasid = 5;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = wr_pasid;
+	f.pasid = BIT(20);
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.pad = 1;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	f = rd;
+	f.reserved32 = 1;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	for (i = 0; i < (int)ARRAY_SIZE(f.reserved); i++) {
+		f = rd;
+		f.reserved[i] = 1;
+		VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	}
+	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after rejected REGS_FAULTs", qt_fsts(t));
+	assert_frcd_raw(t, 0, 0, 0, "after rejected REGS_FAULTs");
+	qt_assert_irqs(t, FAULT_VEC, 0, "no fault event for rejected REGS_FAULTs");
+
+	/* A read of 0x12345000 by 01:01.0, reason 5. */
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after REGS_FAULT, expected PPF, FRI 0", fsts);
+	assert_frcd_raw(t, 0, 0x12345000, FRCD_F | FRCD_T | FRCD_FR(5) | 0x0108,
+			"a read fault");
+	qt_assert_irqs(t, FAULT_VEC, 1, "the fault event through FEDATA/FEADDR");
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the fault event");
+	n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+	TEST_ASSERT(n == 1 && t->m->faults[0].reason == 5 && t->m->faults[0].sid == 0x0108 &&
+		    t->m->faults[0].lo == 0x12345000,
+		    "dmar_fault(): %d records, reason 0x%x sid 0x%x addr 0x%llx", n,
+		    t->m->faults[0].reason, t->m->faults[0].sid,
+		    (unsigned long long)t->m->faults[0].lo);
+	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after dmar_fault()", qt_fsts(t));
+
+	/* A write with a PASID, and the event goes where FEDATA now says. */
+	qt_wr32(t, DMAR_FEDATA_REG, FAULT_VEC + 1);
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &wr_pasid), 0);
+	assert_frcd_raw(t, 1, 0xabcde000,
+			FRCD_F | FRCD_PV(0x12345) | FRCD_FR(6) | FRCD_PP | 0x0210,
+			"a write fault with a PASID");
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT(fsts == (DMA_FSTS_PPF | 1 << 8),
+		    "FSTS 0x%x after the second REGS_FAULT, expected PPF, FRI 1", fsts);
+	qt_assert_irqs(t, FAULT_VEC + 1, 1, "the fault event at the new FEDATA");
+	qt_assert_irqs(t, FAULT_VEC, 1, "nothing at the old FEDATA");
+	TEST_ASSERT(qt_cmd(t, OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the PASID record");
+
+	/* Masked: FECTL.IP until the guest unmasks. */
+	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "FECTL, masked");
+	qt_assert_irqs(t, FAULT_VEC + 1, 1, "masked fault event");
+	qt_wr32(t, DMAR_FECTL_REG, 0);
+	qt_assert_irqs(t, FAULT_VEC + 1, 2, "the fault event, unmasked");
+	TEST_ASSERT(qt_cmd(t, OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the masked one");
+
+	/* Like every fault: PFO when full, and nothing while PFO is set. */
+	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++) {
+		f = rd;
+		f.addr = 0x100000 + ((uint64_t)i << 12);
+		VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), 0);
+	}
+	fsts = qt_rd32(t, DMAR_FSTS_REG);
+	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO),
+		    "FSTS 0x%x after 9 REGS_FAULTs, expected PPF|PFO", fsts);
+	/* Records 0-2 were used, the burst went to 3-7 and 0-2. */
+	qt_wr32(t, DMAR_FRCD_REG(3) + 12, DMA_FRCD_F);
+	f = rd;
+	f.addr = 0x200000;
+	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), 0);
+	assert_frcd_raw(t, 3, 0x100000, FRCD_T | FRCD_FR(5) | 0x0108,
+			"the freed record, while PFO is set");
+	qt_destroy(t);
+}
+
+/*
+ * KVM_DEV_VIOMMU_CTRL_RESET is QEMU's device reset: what the guest
+ * programmed goes, what the VMM configured stays.
+ */
+static void test_reset(void)
+{
+	struct viommu_msi compat = viommu_msi_compat(0, false, MSI_VEC + 15, VIOMMU_DLM_FIXED);
+	struct vtd_desc flush = vtd_desc_iotlb(VTD_G_DOMAIN, 4, 0, 0, false);
+	struct kvm_viommu_regs_config before, after;
+	struct kvm_viommu_ir_table tbl;
+	struct kvm_viommu_ir_config c;
+	struct kvm_viommu_reset rst;
+	struct kvm_viommu_ir_fault f;
+	struct kvm_viommu_event e;
+	struct qt *t = qt_create();
+	uint32_t wait;
+	int i, r;
+
+	require_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_RESET, "CTRL_RESET");
+	vtd_regs_get_config(t->v->dev, &before);
+	ir_config_set(t->v->dev, KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK);
+	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, -1, 0);
+
+	qt_fault_events(t);
+	qt_events(t, DMAR_IECTL_REG, DMAR_IEDATA_REG, INV_VEC, false);
+	qt_bringup(t, 0);
+	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	qt_wr64(t, DMAR_RTADDR_REG, 0x5555000);
+	/* A pending fault, and a compatibility MSI that IR on blocks. */
+	TEST_ASSERT(qt_signal(t, 9) == 0, "MSI of not-present IRTE 9 delivered");
+	TEST_ASSERT(viommu_signal_msi(t->v->vm, &compat) == 0,
+		    "compatibility MSI delivered with IRE on, CFIS clear");
+	qt_assert_irqs(t, MSI_VEC + 15, 0, "compatibility MSI blocked before the reset");
+	TEST_ASSERT(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF, "no pending fault before the reset");
+	/* An event the VMM has not popped holds a wait. */
+	qt_queue(t, &flush, 1, Q_WAIT | Q_RING, &wait);
+	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "wait behind an unACKed event completed");
+
+	/* Nothing but zeros resets. */
+	rst = (struct kvm_viommu_reset){ .flags = 1 };
+	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+	rst = (struct kvm_viommu_reset){ .pad = 1 };
+	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+	for (i = 0; i < (int)ARRAY_SIZE(rst.reserved); i++) {
+		rst = (struct kvm_viommu_reset){ .flags = 0 };
+		rst.reserved[i] = 1;
+		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+	}
+	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
+		      "GSTS after rejected resets");
+
+	rst = (struct kvm_viommu_reset){ .flags = 0 };
+	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), 0);
+
+	/* The register file as at power-on. */
+	qt_assert_reg(t, DMAR_GSTS_REG, 4, 0, "GSTS after reset");
+	qt_assert_reg(t, DMAR_FSTS_REG, 4, 0, "FSTS after reset");
+	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM, "FECTL after reset");
+	qt_assert_reg(t, DMAR_FEDATA_REG, 4, 0, "FEDATA after reset");
+	qt_assert_reg(t, DMAR_FEADDR_REG, 4, 0, "FEADDR after reset");
+	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM, "IECTL after reset");
+	qt_assert_reg(t, DMAR_IEDATA_REG, 4, 0, "IEDATA after reset");
+	qt_assert_reg(t, DMAR_ICS_REG, 4, 0, "ICS after reset");
+	qt_assert_reg(t, DMAR_IQA_REG, 8, 0, "IQA after reset");
+	qt_assert_reg(t, DMAR_IQT_REG, 8, 0, "IQT after reset");
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 0, "IQH after reset");
+	qt_assert_reg(t, DMAR_IRTA_REG, 8, 0, "IRTA after reset");
+	qt_assert_reg(t, DMAR_RTADDR_REG, 8, 0, "RTADDR after reset");
+	assert_frcd_raw(t, 0, 0, 0, "after reset");
+	qt_assert_reg(t, DMAR_CAP_REG, 8, before.cap, "CAP after reset");
+	qt_assert_reg(t, DMAR_ECAP_REG, 8, before.ecap, "ECAP after reset");
+	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == 0, "IR_STATUS 0x%x after reset",
+		    viommu_get_ir_status(t->v->dev));
+	memset(&tbl, 0xa5, sizeof(tbl));
+	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
+	TEST_ASSERT(tbl.irta == 0, "IR_TABLE 0x%llx after reset", (unsigned long long)tbl.irta);
+
+	/* What the VMM configured. */
+	vtd_regs_get_config(t->v->dev, &after);
+	TEST_ASSERT(!memcmp(&before, &after, sizeof(before)),
+		    "REGS_CONFIG changed by the reset: base 0x%llx/0x%llx cap 0x%llx/0x%llx ecap 0x%llx/0x%llx nr %u/%u",
+		    (unsigned long long)before.base, (unsigned long long)after.base,
+		    (unsigned long long)before.cap, (unsigned long long)after.cap,
+		    (unsigned long long)before.ecap, (unsigned long long)after.ecap,
+		    before.nr_fault_records, after.nr_fault_records);
+	ir_config_get(t->v->dev, &c);
+	TEST_ASSERT(c.flags == KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK,
+		    "IR_CONFIG 0x%x after reset, expected SID_UNKNOWN_OK kept", c.flags);
+	/* The VMM's fault records not yet read are still there. */
+	TEST_ASSERT(viommu_pop_fault(t->v->dev, &f) && f.reason == KVM_VIOMMU_FR_IR_ENTRY_P &&
+		    f.index == 9, "IR_FAULT after reset: flags 0x%x reason 0x%x index %u", f.flags,
+		    f.reason, f.index);
+	TEST_ASSERT(viommu_pop_fault(t->v->dev, &f) && f.reason == KVM_VIOMMU_FR_IR_COMPAT,
+		    "IR_FAULT after reset: flags 0x%x reason 0x%x, expected the compat fault",
+		    f.flags, f.reason);
+	/* Pending events went as acknowledged. */
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == 0 && e.seq == 1,
+		    "event after reset: type 0x%x seq %llu, expected none (last 1)", e.type,
+		    (unsigned long long)e.seq);
+
+	/* Interrupts as without remapping. */
+	r = viommu_signal_msi(t->v->vm, &compat);
+	TEST_ASSERT(r >= 1, "compatibility MSI after reset: %d", r);
+	qt_assert_irqs(t, MSI_VEC + 15, 1, "compatibility MSI after reset");
+	qt_assert_irqs(t, FAULT_VEC, 1, "no fault event after reset");
+
+	/* The guest's driver starts again, as after a reboot. */
+	t->iommu->gcmd = 0;
+	qt_fault_events(t);
+	qt_bringup(t, 0);
+	r = qt_signal(t, 5);
+	TEST_ASSERT(r >= 1, "IRTE 5 after the new bring-up: %d", r);
+	qt_assert_irqs(t, MSI_VEC, 1, "IRTE 5 after the new bring-up");
+	qt_queue(t, &flush, 1, Q_RING, NULL);
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 2 && e.desc[0] == flush.qw[0],
+		    "event types kept by the reset: type 0x%x seq %llu desc 0x%llx", e.type,
+		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
+	event_ack(t->v->dev, e.seq);
+	qt_assert_idle(t, "after the new bring-up");
+	qt_destroy(t);
+}
+
+/*
+ * KVM_VIOMMU_EVENT_IR tells a VMM that follows interrupt remapping
+ * (QEMU's vtd_* IR state, for its userspace I/O APIC) what the guest did.
+ * The kernel does not wait for the VMM: neither GSTS nor the queue.
+ */
+static void test_ir_events(void)
+{
+	static const uint32_t want_gsts[3] = {
+		DMA_GSTS_QIES | DMA_GSTS_IRTPS,
+		DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
+		DMA_GSTS_QIES | DMA_GSTS_IRTPS,
+	};
+	struct kvm_viommu_event e;
+	struct qt *t = qt_create();
+	int efd = eventfd(0, EFD_NONBLOCK), i, rc;
+	uint32_t gsts, index, wait;
+	bool released = false;
+	struct vtd_desc iec;
+
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IR, efd, 0);
+	qt_cmd(t, OP_ENABLE_QI, 0, false, 0, 0);
+	qt_wr64(t, DMAR_IRTA_REG, IRTA);
+	assert_no_event(t->v->dev);
+	TEST_ASSERT(!eventfd_count(efd), "eventfd signalled for QIE or an IRTA write");
+
+	/* SIRTP, IRE, IRE off: each shows in GSTS at once. */
+	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, DMA_GCMD_SIRTP, DMA_GSTS_IRTPS, DMA_GSTS_IRTPS);
+	TEST_ASSERT(gsts == want_gsts[0], "GSTS 0x%x after SIRTP", gsts);
+	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE | DMA_GCMD_IRE, 0, DMA_GSTS_IRES, DMA_GSTS_IRES);
+	TEST_ASSERT(gsts == want_gsts[1], "GSTS 0x%x after IRE", gsts);
+	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES, 0);
+	TEST_ASSERT(gsts == want_gsts[2], "GSTS 0x%x after IRE off", gsts);
+	TEST_ASSERT(eventfd_count(efd) >= 1, "eventfd not signalled for IR events");
+
+	for (i = 0; i < 3; i++) {
+		event_pop(t->v->dev, &e);
+		TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == (uint64_t)i + 1 && !e.flags &&
+			    e.desc[0] == want_gsts[i] && e.desc[1] == IRTA && !e.desc[2] &&
+			    !e.desc[3],
+			    "IR event %d: type 0x%x seq %llu flags 0x%x GSTS 0x%llx IRTA 0x%llx; expected type 0x%x seq %d GSTS 0x%x IRTA 0x%llx",
+			    i, e.type, (unsigned long long)e.seq, e.flags,
+			    (unsigned long long)e.desc[0], (unsigned long long)e.desc[1],
+			    KVM_VIOMMU_EVENT_IR, i + 1, want_gsts[i], (unsigned long long)IRTA);
+	}
+	assert_no_event(t->v->dev);
+
+	/*
+	 * None of them acknowledged: the driver's next qi_submit_sync() (the
+	 * global IEC that Linux sends after SIRTP) must complete all the same.
+	 */
+	iec = vtd_desc_iec_global();
+	index = qt_queue(t, &iec, 1, Q_WAIT | Q_RING, &wait);
+	rc = qt_poll(t, index, wait, 0);
+	if (rc) {
+		/* Say what held it: if the ACK releases the wait, the IR events did. */
+		event_ack(t->v->dev, 3);
+		released = !qt_poll(t, index, wait, 0);
+	}
+	TEST_ASSERT(!rc,
+		    "global IEC + wait with 3 IR events unacknowledged: poll %d (%s); %s",
+		    rc, rc == -ETIMEDOUT ? "the wait never completed" : "IQE",
+		    released ? "the ACK of the IR events released it: IR events hold the queue" :
+		    "not even an ACK of the IR events released it");
+	qt_assert_idle(t, "after the IEC");
+
+	/*
+	 * The Linux bring-up from the start, with the events still unACKed:
+	 * SIRTP, its global IEC, IRE.
+	 */
+	qt_cmd(t, OP_DISABLE_QI, 0, 0, 0, 0);
+	rc = qt_cmd(t, OP_BRINGUP, 0, false, IRTA, 0);
+	TEST_ASSERT(!rc, "Linux bring-up with IR events unacknowledged: %d", rc);
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == 4,
+		    "bring-up's SIRTP event: type 0x%x seq %llu", e.type,
+		    (unsigned long long)e.seq);
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == 5 &&
+		    e.desc[0] == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
+		    "bring-up's IRE event: type 0x%x seq %llu GSTS 0x%llx", e.type,
+		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
+	event_ack(t->v->dev, e.seq);
+	close(efd);
+	qt_destroy(t);
+}
+
+#define BURST		1000
+
+/* A burst of @BURST IOTLB flushes, DIDs from @did; the queue drains. */
+static void iotlb_burst(struct qt *t, uint16_t did)
+{
+	qt_cmd(t, OP_IOTLB_BURST, BURST, did, 0, 0);
+	qt_assert_idle(t, "after the burst");
+}
+
+/*
+ * Pops until empty.  Returns how many events there were; *lost counts the
+ * pops that said F_LOST, *last is the empty pop's seq.
+ */
+static int pop_all(int dev, uint16_t did, uint64_t first_seq, int *lost, uint64_t *last)
+{
+	struct kvm_viommu_event e;
+	uint64_t prev = first_seq - 1;
+	int n;
+
+	*lost = 0;
+	for (n = 0;; n++) {
+		event_pop(dev, &e);
+		*lost += !!(e.flags & KVM_VIOMMU_EVENT_F_LOST);
+		if (!e.type) {
+			*last = e.seq;
+			return n;
+		}
+		TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq > prev &&
+			    (e.flags & KVM_VIOMMU_EVENT_F_QUEUED),
+			    "event %d: type 0x%x seq %llu flags 0x%x after seq %llu", n, e.type,
+			    (unsigned long long)e.seq, e.flags, (unsigned long long)prev);
+		if (!*lost)
+			TEST_ASSERT(e.seq == first_seq + n && (uint16_t)(e.desc[0] >> 16) ==
+				    (uint16_t)(did + n),
+				    "event %d: seq %llu DID %u, expected seq %llu DID %u", n,
+				    (unsigned long long)e.seq, (uint16_t)(e.desc[0] >> 16),
+				    (unsigned long long)(first_seq + n), (uint16_t)(did + n));
+		prev = e.seq;
+	}
+}
+
+/*
+ * A strict-mode guest unmaps in bursts; a VMM sizes the ring for them.
+ * 1000 IOTLB flushes fit in 4096 entries, not in the default 64.
+ */
+static void test_event_ring_size(void)
+{
+	struct kvm_viommu_event_config bad;
+	struct qt *t = qt_create();
+	int dev = t->v->dev, n, lost;
+	uint64_t last;
+
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
+	/* A queue of 1024 entries: the burst and more. */
+	qt_cmd(t, OP_ENABLE_QI, 2, false, 0, 0);
+	iotlb_burst(t, 0);
+
+	/* Queued events do not fit in a smaller ring; they move to one that holds them. */
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 512), -EBUSY);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0), -EBUSY);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1024), 0);
+	n = pop_all(dev, 0, 1, &lost, &last);
+	TEST_ASSERT(n == BURST && !lost && last == BURST,
+		    "4096 entries, then 1024: %d of %d events, %d pops with F_LOST, last seq %llu",
+		    n, BURST, lost, (unsigned long long)last);
+	event_ack(dev, last);
+
+	/* The default ring loses most of the same burst, and says so. */
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 64), 0);
+	iotlb_burst(t, 2000);
+	n = pop_all(dev, 2000, BURST + 1, &lost, &last);
+	TEST_ASSERT(n == 64 && lost >= 1 && last == 2 * BURST,
+		    "64 entries: %d events, %d pops with F_LOST, last seq %llu; expected 64, F_LOST, %d",
+		    n, lost, (unsigned long long)last, 2 * BURST);
+	event_ack(dev, last);
+
+	/* 4096 again, for a burst twice over: nothing lost. */
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
+	iotlb_burst(t, 4000);
+	iotlb_burst(t, 5000);
+	n = pop_all(dev, 4000, 2 * BURST + 1, &lost, &last);
+	TEST_ASSERT(n == 2 * BURST && !lost && last == 4 * BURST,
+		    "4096 entries, two bursts: %d events, %d pops with F_LOST, last seq %llu", n,
+		    lost, (unsigned long long)last);
+	event_ack(dev, last);
+
+	/* Sizes that are not a power of 2, or above 4096; and the pad. */
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 3), -EINVAL);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1000), -EINVAL);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 8192), -EINVAL);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0x80000000U), -EINVAL);
+	bad = (struct kvm_viommu_event_config){ .types = KVM_VIOMMU_EVENT_IOTLB, .eventfd = -1,
+						 .pad = 1 };
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_CONFIG, &bad), -EINVAL);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1), 0);
+	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0), 0);
+	qt_destroy(t);
+}
+
+/*
+ * QEMU's vtd_handle_gcmd_qie() runs the queue when QIE is enabled with a
+ * tail already written; Windows guests rely on it.
+ */
+static void test_qie_with_tail(void)
+{
+	struct kvm_viommu_stats s0, s1;
+	struct qt *t = qt_create();
+	int64_t status;
+
+	viommu_get_stats(t->v->dev, &s0);
+	status = qt_cmd(t, OP_QIE_WITH_TAIL, 0, 0, 0, 0);
+	TEST_ASSERT(t->m->ret2 == QI_IN_USE && t->m->ret3 == 0,
+		    "before QIE: wait status %llu, IQH 0x%llx; expected nothing run",
+		    (unsigned long long)t->m->ret2, (unsigned long long)t->m->ret3);
+	TEST_ASSERT(status == QI_DONE,
+		    "wait status %lld once QIES shows, expected %d (QI_DONE): the tail written before QIE was not run",
+		    (long long)status, QI_DONE);
+	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 4, "IQH after QIE");
+	qt_assert_reg(t, DMAR_IQT_REG, 8, 2 << 4, "IQT after QIE");
+	qt_assert_idle(t, "after QIE");
+	viommu_get_stats(t->v->dev, &s1);
+	TEST_ASSERT(s1.invalidations - s0.invalidations == 1,
+		    "stats.invalidations moved by %llu, expected the queued IEC's 1",
+		    (unsigned long long)(s1.invalidations - s0.invalidations));
+	/* And the queue goes on from there. */
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec(3, 0)), "IEC after QIE");
+	qt_assert_idle(t, "after a later IEC");
+	qt_destroy(t);
+}
+
+/*
+ * Linux's qi_flush_iotlb() widens AM over a range and leaves ADDR's low
+ * bits set (ADDR 0x1000 with AM 2); hardware ignores them.  AM beyond
+ * MAMV is still an invalid descriptor.
+ */
+static void test_psi_unaligned(void)
+{
+	static const uint64_t addrs[] = { 0x1000, 0x2000, 0x3000, 0x12345000 };
+	struct kvm_viommu_event e;
+	struct vtd_desc d;
+	struct qt *t = qt_create();
+	uint32_t index, wait;
+	unsigned int i;
+	int rc;
+
+	qt_bringup(t, 0);
+	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
+		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, addrs[i], 2, VTD_G_PAGE);
+		TEST_ASSERT(!rc, "qi_flush_iotlb(ADDR 0x%llx, AM 2): %d (%s)",
+			    (unsigned long long)addrs[i], rc, rc == -EINVAL ? "IQE" : "timed out");
+		qt_assert_idle(t, "after a PSI with ADDR below 2^AM set");
+	}
+	rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0x1ff000, VTD_MAMV, VTD_G_PAGE);
+	TEST_ASSERT(!rc, "qi_flush_iotlb(ADDR 0x1ff000, AM MAMV): %d", rc);
+	rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0x1000, VTD_MAMV + 1, VTD_G_PAGE);
+	TEST_ASSERT(rc == -EINVAL, "qi_flush_iotlb(AM MAMV + 1): %d, expected IQE (-EINVAL)", rc);
+	/* Linux's recovery: the wait over it, IQE cleared, the next submission. */
+	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after the IQE");
+	qt_assert_idle(t, "after the IQE was handled");
+
+	/* The VMM gets the descriptor as the guest wrote it. */
+	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, -1, 0);
+	d = vtd_desc_iotlb(VTD_G_PAGE, 7, 0x1000, 2, false);
+	d.qw[0] |= QI_IOTLB_DW | QI_IOTLB_DR;
+	index = qt_queue(t, &d, 1, Q_WAIT | Q_RING, &wait);
+	TEST_ASSERT(!(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_IQE), "IQE on the PSI with events on");
+	event_pop(t->v->dev, &e);
+	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 1 &&
+		    e.flags == KVM_VIOMMU_EVENT_F_QUEUED && e.desc[0] == d.qw[0] &&
+		    e.desc[1] == d.qw[1],
+		    "PSI event: type 0x%x seq %llu flags 0x%x desc 0x%llx 0x%llx; expected 0x%llx 0x%llx",
+		    e.type, (unsigned long long)e.seq, e.flags, (unsigned long long)e.desc[0],
+		    (unsigned long long)e.desc[1], (unsigned long long)d.qw[0],
+		    (unsigned long long)d.qw[1]);
+	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "wait completed before the ACK");
+	event_ack(t->v->dev, e.seq);
+	TEST_ASSERT(!qt_poll(t, index, wait, 0), "poll of the PSI's wait after the ACK");
+	qt_assert_idle(t, "after the ACK");
+	qt_destroy(t);
+}
+
+/* ---- driver ----------------------------------------------------------------------------- */
+
+static const struct viommu_case cases[] = {
+	{ "sid_policy",			test_sid_policy },
+	{ "pfo_blocks",			test_pfo_blocks },
+	{ "fault_record_count",		test_fault_record_count },
+	{ "shv_reserved_data",		test_shv_reserved_data },
+	{ "dmar_fault",			test_dmar_fault },
+	{ "reset",			test_reset },
+	{ "ir_events",			test_ir_events },
+	{ "event_ring_size",		test_event_ring_size },
+	{ "qie_with_tail",		test_qie_with_tail },
+	{ "psi_unaligned",		test_psi_unaligned },
+};
+
+int main(int argc, char *argv[])
+{
+	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+}
