@@ -115,6 +115,7 @@ struct kvm_viommu_events {
 	unsigned int count;
 	bool lost;
 	u64 seq;	/* the last event queued */
+	u64 queued_seq;	/* the last queued descriptor's event */
 	u64 acked;	/* the last event the VMM has finished */
 };
 

@@ -44,6 +44,15 @@
  *                    each one reads the IRTE from guest memory: cold_ns)
  *                    against warm (warm_ns).  ratio=cold/warm.  N/4 ops.
  *
+ *   msi_plain_ir_neighbours
+ *                    What interrupt remapping in other VMs costs a VM that
+ *                    has no VT-d IOMMU: its compatibility-format irqfd MSI
+ *                    round trip (as msi_remap_hit's plain side) while 16
+ *                    other VMs have remapping on (neighbours_ns), against
+ *                    the same with no other VM (alone_ns), in alternating
+ *                    slices of N/16 operations.  ratio=neighbours/alone,
+ *                    target <= 1.05; exits_per_op, target 0.
+ *
  *   irte_retarget    Moving one of 32 MSIs to another vCPU, with 4 vCPUs
  *                    spinning in the guest and 24 IOAPIC routes besides.
  *                    Only the retargets are timed, in rounds that move each
@@ -483,6 +492,69 @@ static int row_msi_remap_miss(const char *name, const struct bench_opts *o)
 
 	viommu_guest_destroy(g);
 	print_pair(name, "cold_ns", &cold, "warm_ns", &hot, ns_ratio(&cold, &hot), &cold);
+	return KSFT_PASS;
+}
+
+#define NB_VMS		16
+#define NB_SLICES	4
+
+/* A VM that only holds a VT-d IOMMU with interrupt remapping on. */
+static struct kvm_vm *nb_neighbour(int *dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	vm_create_irqchip(vm);
+	*dev = viommu_create_or_die(vm);
+	viommu_set_irta(*dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7);
+	viommu_set_ir_status(*dev, KVM_VIOMMU_IR_ENABLE);
+	return vm;
+}
+
+/* One slice of @n round trips, with or without the neighbours. */
+static void nb_slice(struct viommu_guest *g, bool neighbours, uint64_t n,
+		     struct side_result *sum)
+{
+	struct kvm_vm *vms[NB_VMS];
+	struct side_result res;
+	int devs[NB_VMS], i;
+
+	for (i = 0; neighbours && i < NB_VMS; i++)
+		vms[i] = nb_neighbour(&devs[i]);
+	/* Unclocked: lets the last slice's VM teardown finish first. */
+	ir_round_trips(g, IR_GSI_PLAIN, IR_VEC, n / 2, -1, NULL);
+	ir_round_trips(g, IR_GSI_PLAIN, IR_VEC, n, -1, &res);
+	for (i = 0; neighbours && i < NB_VMS; i++) {
+		close(devs[i]);
+		kvm_vm_free(vms[i]);
+	}
+	sum->ns_per_op += res.ns_per_op / NB_SLICES;
+	sum->exits_per_op += res.exits_per_op / NB_SLICES;
+}
+
+static int row_msi_plain_ir_neighbours(const char *name, const struct bench_opts *o)
+{
+	struct viommu_msi plain = viommu_msi_compat(0, false, IR_VEC, VIOMMU_DLM_FIXED);
+	uint64_t n = ir_ops(o, 4 * NB_SLICES), warm = n / 10 ? n / 10 : 1;
+	struct side_result alone = {}, neighbours = {};
+	struct viommu_guest *g;
+	int r = ir_unsupported(name), i;
+
+	if (r)
+		return r;
+	g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC | VIOMMU_GUEST_SPIN, false);
+	viommu_guest_start(g);
+	viommu_route_msi(g, IR_GSI_PLAIN, &plain);
+	viommu_commit_routes(g);
+
+	ir_round_trips(g, IR_GSI_PLAIN, IR_VEC, warm, -1, NULL);
+	for (i = 0; i < NB_SLICES; i++) {
+		nb_slice(g, false, n, &alone);
+		nb_slice(g, true, n, &neighbours);
+	}
+
+	viommu_guest_destroy(g);
+	print_pair(name, "neighbours_ns", &neighbours, "alone_ns", &alone,
+		   ns_ratio(&neighbours, &alone), &neighbours);
 	return KSFT_PASS;
 }
 
@@ -1186,6 +1258,8 @@ static const struct {
 	  "irqfd MSI remapped from a warm cache vs. not remapped" },
 	{ "msi_remap_miss", row_msi_remap_miss,
 	  "irqfd MSI remapped with a cold vs. a warm cache entry" },
+	{ "msi_plain_ir_neighbours", row_msi_plain_ir_neighbours,
+	  "irqfd MSI of a VM without the device: 16 VMs remapping vs. none" },
 	{ "irte_retarget", row_irte_retarget,
 	  "retarget an MSI: IRTE + IEC vs. KVM_SET_GSI_ROUTING (ratio qemu/kernel)" },
 	{ "ioapic_remap", row_ioapic_remap,
