@@ -414,6 +414,10 @@ static void kvm_ioapic_remap_invalidated(struct kvm_ioapic *ioapic)
 	union kvm_ioapic_redirect_entry *e;
 	int pin;
 
+	/* Nothing blocked, the common case: every IEC gets here. */
+	if (!READ_ONCE(ioapic->remap.blocked_pins))
+		return;
+
 	spin_lock(&ioapic->lock);
 	for (pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
 		e = &ioapic->redirtbl[pin];

@@ -30,27 +30,66 @@
 /* Descriptors in one run of the queue. */
 #define KVM_VIOMMU_QI_RUN	256
 
-static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu, u32 index,
-			       u64 *desc)
+/* Descriptors read from guest memory at once. */
+#define KVM_VIOMMU_QI_FETCH	8
+
+/* The descriptors of one guest-memory read, from entry @first on. */
+struct kvm_viommu_qi_window {
+	u32 first;
+	u32 count;
+	__le64 raw[KVM_VIOMMU_QI_FETCH * 4];
+};
+
+/* Reads @count descriptors from entry @index into @w. */
+static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
+			      struct kvm_viommu_qi_window *w)
 {
 	u64 iqa = viommu->regs.iqa, base = iqa & PAGE_MASK;
 	unsigned int size = BIT(vtd_iq_shift(iqa));
 	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
-	__le64 raw[4] = {};
-	int i, idx, ret;
+	int idx, ret;
 
 	/* A queue that would wrap past 2^64 is not in guest memory. */
 	if (gpa < base)
 		return -EFAULT;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	ret = kvm_read_guest(kvm, gpa, raw, size);
+	ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
 	srcu_read_unlock(&kvm->srcu, idx);
+	if (ret)
+		return ret;
+	w->first = index;
+	w->count = count;
+	return 0;
+}
 
-	for (i = 0; i < ARRAY_SIZE(raw); i++)
-		desc[i] = le64_to_cpu(raw[i]);
-	return ret;
+/*
+ * Descriptor @index, read with those after it up to the queue's end: a
+ * submission is usually a descriptor or two and a wait.  A read that
+ * fails is retried alone, so that IQE names the descriptor that failed.
+ */
+static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu,
+			       struct kvm_viommu_qi_window *w, u32 index,
+			       u64 *desc)
+{
+	u32 ahead = vtd_iq_entries(viommu->regs.iqa) - index;
+	unsigned int qwords = BIT(vtd_iq_shift(viommu->regs.iqa)) / 8;
+	int i, ret;
+
+	if (index - w->first >= w->count) {
+		ret = kvm_viommu_qi_read(viommu, index,
+					 min_t(u32, ahead, KVM_VIOMMU_QI_FETCH), w);
+		if (ret)
+			ret = kvm_viommu_qi_read(viommu, index, 1, w);
+		if (ret)
+			return ret;
+	}
+
+	memset(desc, 0, 4 * sizeof(*desc));
+	for (i = 0; i < qwords; i++)
+		desc[i] = le64_to_cpu(w->raw[(index - w->first) * qwords + i]);
+	return 0;
 }
 
 static void kvm_viommu_qi_iec(struct kvm_viommu *viommu, const u64 *desc)
@@ -145,6 +184,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 {
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 	struct kvm_viommu_regs *r = &viommu->regs;
+	struct kvm_viommu_qi_window window = {};
 	u32 head, tail, entries, done;
 	u64 desc[4];
 	int ret;
@@ -169,7 +209,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 			return;
 		}
 
-		ret = kvm_viommu_qi_fetch(viommu, head, desc);
+		ret = kvm_viommu_qi_fetch(viommu, &window, head, desc);
 		if (ret)
 			ret = -EINVAL;
 		else
