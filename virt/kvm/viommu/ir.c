@@ -105,15 +105,23 @@ void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 		static_branch_dec(&kvm_viommu_ir_enabled);
 }
 
-/* A remapped delivery starts: before it looks its entry up. */
+/*
+ * A remapped delivery starts: before it looks its entry up.  The section
+ * outlives this function, so sparse is told it ends here and begins
+ * again in kvm_viommu_ir_exit(); lockdep still sees all of it.
+ */
 int kvm_viommu_ir_enter(struct kvm_viommu *viommu)
 {
-	return srcu_read_lock(&viommu->ir_srcu);
+	int idx = srcu_read_lock(&viommu->ir_srcu);
+
+	__release(&viommu->ir_srcu);
+	return idx;
 }
 
 /* ... and ends, once KVM has delivered it or given up. */
 void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx)
 {
+	__acquire(&viommu->ir_srcu);
 	srcu_read_unlock(&viommu->ir_srcu, idx);
 }
 
@@ -171,7 +179,7 @@ int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta)
 
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 {
-	bool was_on, on = flags & KVM_VIOMMU_IR_ENABLE;
+	bool on = flags & KVM_VIOMMU_IR_ENABLE;
 
 	if (flags & ~(KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS))
 		return -EINVAL;
@@ -180,7 +188,6 @@ int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 	if (flags == viommu->ir_flags)
 		return 0;
 
-	was_on = viommu->ir_flags & KVM_VIOMMU_IR_ENABLE;
 	if (on && !viommu->ir_key_held) {
 		static_branch_inc(&kvm_viommu_ir_enabled);
 		viommu->ir_key_held = true;

@@ -724,7 +724,8 @@ static void test_regs_config(void)
 		    c.cap == (VTD_DEFAULT_CAP | VTD_CAP_LAYOUT) &&
 		    c.ecap == (VTD_DEFAULT_ECAP | VTD_ECAP_LAYOUT),
 		    "REGS_CONFIG get: flags 0x%x records %u base 0x%llx cap 0x%llx ecap 0x%llx",
-		    c.flags, c.nr_fault_records, (unsigned long long)c.base, (unsigned long long)c.cap,
+		    c.flags, c.nr_fault_records, (unsigned long long)c.base,
+		    (unsigned long long)c.cap,
 		    (unsigned long long)c.ecap);
 	for (i = 0; i < (int)ARRAY_SIZE(c.reserved); i++)
 		TEST_ASSERT(!c.reserved[i], "REGS_CONFIG get: reserved[%d] 0x%llx", i,
