@@ -26,6 +26,8 @@
 /* KVM_CREATE_DEVICE; returns the device fd (0 for a TEST create) or -errno. */
 int viommu_create(struct kvm_vm *vm, uint32_t flags);
 int viommu_create_or_die(struct kvm_vm *vm);
+/* A VM with no vCPU, an in-kernel irqchip and the device (its fd in *@dev). */
+struct kvm_vm *viommu_vm_irqchip(int *dev);
 
 /* KVM_{HAS,GET,SET}_DEVICE_ATTR with every field under control; 0 or -errno. */
 int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,

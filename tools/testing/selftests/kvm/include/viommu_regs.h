@@ -361,10 +361,24 @@ struct vtd_vm {
 
 /* NULL if the loaded KVM serves the register page, else why not. */
 const char *vtd_regs_unsupported(void);
+/* Ends the case as skipped, or failed (viommu_required()), if it does not. */
+void vtd_skip_without_regs(void);
 
 /* KVM_DEV_VIOMMU_REGS_CONFIG set: 0 or -errno. */
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
 void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg);
+
+/*
+ * The VMM's events (KVM_DEV_VIOMMU_GRP_EVENT), each asserting success: the
+ * ring of the default size, signalling @efd (-1: none); pop, with an empty
+ * ring's type 0; EVENT_ACK of @seq.
+ */
+void vtd_event_config(int dev, uint32_t types, int efd);
+void vtd_event_pop(int dev, struct kvm_viommu_event *e);
+void vtd_event_ack(int dev, uint64_t seq);
+void vtd_assert_no_event(int dev);
+/* A nonblocking eventfd's count, which the read resets; 0 if it has none. */
+uint64_t vtd_eventfd_count(int efd);
 
 /*
  * Before viommu_guest_start() of a guest of any size: each vCPU calls

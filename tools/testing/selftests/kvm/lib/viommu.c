@@ -47,6 +47,15 @@ int viommu_create_or_die(struct kvm_vm *vm)
 	return fd;
 }
 
+struct kvm_vm *viommu_vm_irqchip(int *dev)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	vm_create_irqchip(vm);
+	*dev = viommu_create_or_die(vm);
+	return vm;
+}
+
 int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
 		      uint32_t group, uint64_t attr, uint64_t addr)
 {

@@ -342,6 +342,14 @@ const char *vtd_regs_unsupported(void)
 	return viommu_required("REGS_CONFIG not supported: kvm.ko predates the register page");
 }
 
+void vtd_skip_without_regs(void)
+{
+	const char *why = vtd_regs_unsupported();
+
+	if (why)
+		viommu_case_skip("%s", why);
+}
+
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
 {
 	struct kvm_viommu_regs_config c = { .base = base, .cap = cap, .ecap = ecap };
@@ -354,6 +362,47 @@ void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg)
 	memset(cfg, 0xa5, sizeof(*cfg));
 	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
 					  KVM_DEV_VIOMMU_REGS_CONFIG, cfg), 0);
+}
+
+void vtd_event_config(int dev, uint32_t types, int efd)
+{
+	struct kvm_viommu_event_config c = { .types = types, .eventfd = efd };
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
+}
+
+void vtd_event_pop(int dev, struct kvm_viommu_event *e)
+{
+	memset(e, 0xa5, sizeof(*e));
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
+}
+
+void vtd_event_ack(int dev, uint64_t seq)
+{
+	struct kvm_viommu_event_ack a = { .seq = seq };
+
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
+}
+
+void vtd_assert_no_event(int dev)
+{
+	struct kvm_viommu_event e;
+
+	vtd_event_pop(dev, &e);
+	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
+		    (unsigned long long)e.seq);
+}
+
+uint64_t vtd_eventfd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
 }
 
 void vtd_guest_prepare(struct viommu_guest *g, viommu_guest_code_t guest_code)

@@ -48,37 +48,6 @@ static struct vtd_iommu iommu;
 
 /* ---- host helpers ---------------------------------------------------------------- */
 
-static void skip_without_regs(void)
-{
-	const char *why = vtd_regs_unsupported();
-
-	if (why)
-		viommu_case_skip("%s", why);
-}
-
-static void event_config(int dev, uint32_t types)
-{
-	struct kvm_viommu_event_config c = { .types = types, .eventfd = -1 };
-
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
-}
-
-static void event_pop(int dev, struct kvm_viommu_event *e)
-{
-	memset(e, 0xa5, sizeof(*e));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
-}
-
-static void event_ack(int dev, uint64_t seq)
-{
-	struct kvm_viommu_event_ack a = { .seq = seq };
-
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
-}
-
 /* One statistic of a vCPU, readable while the vCPU runs. */
 struct vcpu_stat {
 	int fd;
@@ -179,12 +148,12 @@ static void test_halted_vcpu_wake(void)
 	bool woke;
 	int r;
 
-	skip_without_regs();
+	vtd_skip_without_regs();
 	g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, true);
 	vtd_guest_prepare(g, wake_guest);
 	r = vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
 	TEST_ASSERT(!r, "REGS_CONFIG: %s", strerror(-r));
-	event_config(g->dev, KVM_VIOMMU_EVENT_DEVTLB);
+	vtd_event_config(g->dev, KVM_VIOMMU_EVENT_DEVTLB, -1);
 	vcpu_stat_open(&blocking, g->vcpus[0], "blocking");
 	viommu_guest_start(g);
 
@@ -194,7 +163,7 @@ static void test_halted_vcpu_wake(void)
 	status = (uint32_t *)((uint8_t *)g->irt + (VTD_STATUS_GPA - VTD_MEM_GPA)) +
 		 *(uint32_t *)addr_gva2hva(g->vm, (vm_vaddr_t)&wake_wait_index);
 
-	event_pop(g->dev, &e);
+	vtd_event_pop(g->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_DEVTLB && (e.flags & KVM_VIOMMU_EVENT_F_QUEUED),
 		    "event: type 0x%x flags 0x%x, expected the queued device-TLB flush",
 		    e.type, e.flags);
@@ -212,7 +181,7 @@ static void test_halted_vcpu_wake(void)
 	TEST_ASSERT(st == QI_IN_USE, "the wait completed (status %u) before the ACK", st);
 	TEST_ASSERT(!viommu_guest_count(g, 0, INV_VEC), "IWC interrupt before the ACK");
 
-	event_ack(g->dev, e.seq);
+	vtd_event_ack(g->dev, e.seq);
 	t0 = viommu_now_ns();
 	while (!viommu_guest_count(g, 0, INV_VEC) && viommu_now_ns() - t0 < WAKE_TIMEOUT_NS)
 		usleep(1000);
@@ -375,7 +344,7 @@ static void test_dirty_ring_doorbell(void)
 	struct dr d = { 0 };
 	int dev, r;
 
-	skip_without_regs();
+	vtd_skip_without_regs();
 	if (!kvm_has_cap(KVM_CAP_DIRTY_LOG_RING) && !kvm_has_cap(KVM_CAP_DIRTY_LOG_RING_ACQ_REL))
 		viommu_case_skip("KVM_CAP_DIRTY_LOG_RING not available");
 
@@ -546,7 +515,7 @@ static void test_ire_toggle_ipis(void)
 	struct vtd_vm *v;
 	double excess;
 
-	skip_without_regs();
+	vtd_skip_without_regs();
 	if (!read_cal(&sum))
 		viommu_case_skip("no CAL (function call interrupts) line in /proc/interrupts");
 	v = vtd_vm_create(ipi_guest, VTD_VM_DEV | VTD_VM_REGS);
@@ -705,7 +674,7 @@ static void test_iec_fence(void)
 	pthread_t th;
 	int r;
 
-	skip_without_regs();
+	vtd_skip_without_regs();
 	v = vtd_vm_create(fence_guest, VTD_VM_DEV | VTD_VM_REGS);
 	vm_install_exception_handler(v->vm, FENCE_VEC_A, fence_irq);
 	vm_install_exception_handler(v->vm, FENCE_VEC_B, fence_irq);

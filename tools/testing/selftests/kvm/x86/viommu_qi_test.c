@@ -6,11 +6,11 @@
  *
  * The guest (one x2APIC vCPU that counts its interrupts) runs the Linux
  * intel-iommu driver's register sequences from lib/viommu_regs.c, one
- * command at a time: the host puts a command into the guest's mailbox and
- * runs the vCPU up to the guest's next GUEST_SYNC.  That sync is the only
- * exit to userspace a command may cause: the register page is the kernel's,
- * so an MMIO exit fails the case (vtd_run()), and qt_cmd() asserts that
- * each command took exactly one KVM_RUN return.
+ * command at a time (include/viommu_qt.h): the host puts a command into the
+ * guest's mailbox and runs the vCPU up to the guest's next GUEST_SYNC.  That
+ * sync is the only exit to userspace a command may cause: the register page
+ * is the kernel's, so an MMIO exit fails the case (vtd_run()), and qt_cmd()
+ * asserts that each command took exactly one KVM_RUN return.
  *
  * Every case runs in a child process of its own, so that a failed assertion
  * (TEST_ASSERT exits) or a hang (alarm) costs one TAP result, not the rest.
@@ -34,65 +34,26 @@
 #include "processor.h"
 #include "viommu.h"
 #include "viommu_regs.h"
+#include "viommu_qt.h"
 
 #define CASE_TIMEOUT_S		120
 
-/* Interrupt vectors of the device's events and of the remapped MSIs. */
-#define FAULT_VEC		0x50
-#define INV_VEC			0x51
+/* The vector of the remapped MSIs. */
 #define MSI_VEC			0x60
-#define MSI_ADDR		0xfee00000U	/* APIC ID 0, physical */
 
-/* A 256-entry table at VTD_IRT_GPA, x2APIC mode. */
-#define IRTA			(VTD_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7)
+/* QT_IRTA's entries. */
 #define IRT_ENTRIES		256
 
 /* Outside every memslot. */
 #define NO_MEM_GPA		0x7f00000000ULL
 
-/* ---- the guest: a command interpreter ------------------------------------------- */
+/* ---- the guest's commands of this test's own ------------------------------------- */
 
 enum {
-	OP_NOP,
-	OP_READ,		/* arg: offset, size -> ret */
-	OP_WRITE,		/* arg: offset, size, value */
-	OP_ENABLE_QI,		/* arg: qs, dw */
-	OP_DISABLE_QI,
-	OP_BRINGUP,		/* arg: qs, dw, irta: QI, SIRTP + global IEC, IRE -> ret */
-	OP_DISABLE_IR,
-	OP_SET_IRTP,		/* arg: irta: SIRTP + global IEC -> ret */
-	OP_GCMD,		/* arg: persistent gcmd, one-shot bits, GSTS mask, want -> ret */
-	OP_SUBMIT,		/* desc[nr] + wait, polled -> ret */
-	OP_QUEUE,		/* desc[nr], arg: Q_* flags, wait flags -> ret index, ret2 wait */
-	OP_POLL,		/* arg: index, wait index, spins (0: default) -> ret */
-	OP_IEC,			/* arg: index, mask, global */
-	OP_MODIFY_IRTE,		/* arg: index, lo, hi -> ret */
-	OP_FLUSH_IOTLB,		/* arg: did, addr, am, g -> ret */
-	OP_FLUSH_CONTEXT,	/* arg: did, sid, fm, g -> ret */
-	OP_FAULTS,		/* dmar_fault() -> ret records in faults[] */
-	OP_FUZZ,		/* arg: seed, rounds */
+	OP_FUZZ = QT_OP_TEST,	/* arg: seed, rounds */
 	OP_FILL,		/* arg: first, count: that many IOTLB-global entries */
 	OP_STORM,		/* arg: doorbells: IQT one short of IQH each -> ret IQH */
 };
-
-#define Q_WAIT			BIT(0)	/* append a wait with SW */
-#define Q_RING			BIT(1)	/* write IQT */
-
-#define MBOX_DESCS		80
-#define MBOX_FAULTS		16
-
-struct mbox {
-	uint64_t op;
-	uint64_t arg[4];
-	uint32_t nr;
-	struct vtd_desc desc[MBOX_DESCS];
-	int64_t ret;
-	uint64_t ret2;
-	struct vtd_fault faults[MBOX_FAULTS];
-};
-
-static struct mbox mbox;
-static struct vtd_iommu iommu;
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -122,7 +83,7 @@ static uint64_t fuzz_sanitize(uint32_t off, int size, uint64_t val)
 }
 
 /* Random reads and writes of every size at and around every dword. */
-static void guest_fuzz(uint64_t seed, uint64_t rounds)
+static void guest_fuzz(struct vtd_iommu *iommu, uint64_t seed, uint64_t rounds)
 {
 	static const struct { uint8_t delta, size; } acc[] = {
 		{ 0, 8 }, { 0, 4 }, { 4, 4 }, { 0, 2 }, { 2, 2 }, { 0, 1 }, { 1, 1 },
@@ -141,373 +102,59 @@ static void guest_fuzz(uint64_t seed, uint64_t rounds)
 					continue;
 				val = xorshift(&s);
 				if (val & 1)
-					vtd_read(&iommu, at, acc[i].size);
+					vtd_read(iommu, at, acc[i].size);
 				else
-					vtd_write(&iommu, at, acc[i].size,
+					vtd_write(iommu, at, acc[i].size,
 						  fuzz_sanitize(at, acc[i].size, xorshift(&s)));
 			}
 		}
 	}
 }
 
-static void guest_fill(uint32_t first, uint32_t count)
+static void guest_fill(struct vtd_iommu *iommu, uint32_t first, uint32_t count)
 {
 	struct vtd_desc d = vtd_desc_iotlb(VTD_G_GLOBAL, 0, 0, 0, false);
 	uint32_t i;
 
 	for (i = 0; i < count; i++)
-		memcpy((void *)(iommu.qa + ((uint64_t)((first + i) % iommu.len) << iommu.shift)),
-		       &d, 1U << iommu.shift);
+		memcpy((void *)(iommu->qa + ((uint64_t)((first + i) % iommu->len) << iommu->shift)),
+		       &d, 1U << iommu->shift);
 }
 
-static uint64_t guest_storm(uint64_t doorbells)
+static uint64_t guest_storm(struct vtd_iommu *iommu, uint64_t doorbells)
 {
 	uint32_t head = 0;
 	uint64_t i;
 
 	for (i = 0; i < doorbells; i++) {
-		head = vtd_readl(&iommu, DMAR_IQH_REG) >> iommu.shift;
-		iommu.free_head = (head + iommu.len - 1) % iommu.len;
-		vtd_qi_doorbell(&iommu);
-		GUEST_ASSERT_2(vtd_readl(&iommu, DMAR_IQH_REG) == iommu.free_head << iommu.shift,
-			       vtd_readl(&iommu, DMAR_IQH_REG), i);
+		head = vtd_readl(iommu, DMAR_IQH_REG) >> iommu->shift;
+		iommu->free_head = (head + iommu->len - 1) % iommu->len;
+		vtd_qi_doorbell(iommu);
+		GUEST_ASSERT_2(vtd_readl(iommu, DMAR_IQH_REG) == iommu->free_head << iommu->shift,
+			       vtd_readl(iommu, DMAR_IQH_REG), i);
 	}
-	return vtd_readl(&iommu, DMAR_IQH_REG);
+	return vtd_readl(iommu, DMAR_IQH_REG);
 }
 
-static void guest_exec(struct mbox *m)
+static bool qi_guest_op(struct qt_mbox *m, struct vtd_iommu *iommu)
 {
-	uint64_t *a = m->arg, spins;
-	int i;
+	uint64_t *a = m->arg;
 
-	m->ret = 0;
 	switch (m->op) {
-	case OP_NOP:
-		/* Room for interrupts the host just sent. */
-		for (i = 0; i < 1000; i++)
-			cpu_relax();
-		break;
-	case OP_READ:
-		m->ret = vtd_read(&iommu, a[0], a[1]);
-		break;
-	case OP_WRITE:
-		vtd_write(&iommu, a[0], a[1], a[2]);
-		break;
-	case OP_ENABLE_QI:
-		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
-		break;
-	case OP_DISABLE_QI:
-		vtd_disable_qi(&iommu);
-		break;
-	case OP_BRINGUP:
-		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
-		m->ret = vtd_set_irq_remapping(&iommu, a[2]);
-		if (!m->ret)
-			vtd_enable_irq_remapping(&iommu);
-		break;
-	case OP_DISABLE_IR:
-		vtd_disable_irq_remapping(&iommu);
-		break;
-	case OP_SET_IRTP:
-		m->ret = vtd_set_irq_remapping(&iommu, a[0]);
-		break;
-	case OP_GCMD:
-		iommu.gcmd = a[0];
-		vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd | a[1]);
-		m->ret = vtd_wait_gsts(&iommu, a[2], a[3]);
-		break;
-	case OP_SUBMIT:
-		m->ret = vtd_qi_submit_sync(&iommu, m->desc, m->nr);
-		break;
-	case OP_QUEUE:
-		m->ret = vtd_qi_queue(&iommu, m->desc, m->nr);
-		if (a[0] & Q_WAIT)
-			m->ret2 = vtd_qi_queue_wait(&iommu, a[1]);
-		if (a[0] & Q_RING)
-			vtd_qi_doorbell(&iommu);
-		break;
-	case OP_POLL:
-		spins = iommu.spins;
-		if (a[2])
-			iommu.spins = a[2];
-		m->ret = vtd_qi_poll(&iommu, a[0], a[1]);
-		iommu.spins = spins;
-		break;
-	case OP_IEC:
-		m->ret = a[2] ? vtd_qi_global_iec(&iommu) : vtd_qi_flush_iec(&iommu, a[0], a[1]);
-		break;
-	case OP_MODIFY_IRTE:
-		m->ret = vtd_modify_irte(&iommu, (struct viommu_irte *)VTD_IRT_GPA + a[0],
-					 a[0], a[1], a[2]);
-		break;
-	case OP_FLUSH_IOTLB:
-		m->ret = vtd_qi_flush_iotlb(&iommu, a[0], a[1], a[2], a[3]);
-		break;
-	case OP_FLUSH_CONTEXT:
-		m->ret = vtd_qi_flush_context(&iommu, a[0], a[1], a[2], a[3]);
-		break;
-	case OP_FAULTS:
-		m->ret = vtd_fault_handler(&iommu, m->faults, MBOX_FAULTS);
-		break;
 	case OP_FUZZ:
-		guest_fuzz(a[0], a[1]);
-		break;
+		guest_fuzz(iommu, a[0], a[1]);
+		return true;
 	case OP_FILL:
-		guest_fill(a[0], a[1]);
-		break;
+		guest_fill(iommu, a[0], a[1]);
+		return true;
 	case OP_STORM:
-		m->ret = guest_storm(a[0]);
-		break;
-	default:
-		GUEST_ASSERT_1(0, m->op);
+		m->ret = guest_storm(iommu, a[0]);
+		return true;
 	}
+	return false;
 }
 
-static void qi_guest(uint64_t idx)
-{
-	/* A migrated guest has its driver state already. */
-	if (!iommu.reg)
-		vtd_iommu_init(&iommu, VTD_BASE);
-	for (;;) {
-		GUEST_SYNC(0);
-		guest_exec(&mbox);
-	}
-}
-
-/* ---- host side: a guest and its commands ------------------------------------------ */
-
-struct qt {
-	struct vtd_vm *v;
-	struct mbox *m;			/* the guest's mailbox */
-	struct vtd_iommu *iommu;	/* the guest's driver state */
-};
-
-/* Cases skip when the loaded KVM has the device but not its register page. */
-static void qt_skip_unsupported(void)
-{
-	const char *why = vtd_regs_unsupported();
-
-	if (why)
-		viommu_case_skip("%s", why);
-}
-
-static struct qt *qt_create_caps(uint64_t cap, uint64_t ecap)
-{
-	struct qt *t = calloc(1, sizeof(*t));
-
-	qt_skip_unsupported();
-	TEST_ASSERT(t, "out of memory");
-	t->v = vtd_vm_create_caps(qi_guest, VTD_VM_DEV | VTD_VM_REGS, cap, ecap);
-	t->m = addr_gva2hva(t->v->vm, (vm_vaddr_t)&mbox);
-	t->iommu = addr_gva2hva(t->v->vm, (vm_vaddr_t)&iommu);
-	memset(t->m, 0, sizeof(*t->m));
-	return t;
-}
-
-/* Up to the guest's first GUEST_SYNC. */
-static void qt_start(struct qt *t)
-{
-	vtd_run(t->v);
-	TEST_ASSERT(t->iommu->reg == VTD_BASE, "guest driver not initialised");
-}
-
-static struct qt *qt_create(void)
-{
-	struct qt *t = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
-
-	qt_start(t);
-	return t;
-}
-
-static void qt_destroy(struct qt *t)
-{
-	TEST_ASSERT(t->v->exits == t->v->syncs,
-		    "%llu KVM_RUN returns for %llu GUEST_SYNCs",
-		    (unsigned long long)t->v->exits, (unsigned long long)t->v->syncs);
-	vtd_vm_destroy(t->v);
-	free(t);
-}
-
-/* One command; it must cost exactly one exit, its closing GUEST_SYNC. */
-static int64_t qt_cmd(struct qt *t, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
-		      uint64_t a3)
-{
-	uint64_t exits = t->v->exits;
-
-	t->m->op = op;
-	t->m->arg[0] = a0;
-	t->m->arg[1] = a1;
-	t->m->arg[2] = a2;
-	t->m->arg[3] = a3;
-	vtd_run(t->v);
-	TEST_ASSERT(t->v->exits - exits == 1,
-		    "command %llu: %llu exits to userspace, expected only its GUEST_SYNC",
-		    (unsigned long long)op, (unsigned long long)(t->v->exits - exits));
-	return t->m->ret;
-}
-
-static uint64_t qt_read(struct qt *t, uint32_t off, int size)
-{
-	return qt_cmd(t, OP_READ, off, size, 0, 0);
-}
-
-static uint32_t qt_rd32(struct qt *t, uint32_t off)
-{
-	return qt_read(t, off, 4);
-}
-
-static uint64_t qt_rd64(struct qt *t, uint32_t off)
-{
-	return qt_read(t, off, 8);
-}
-
-static void qt_write(struct qt *t, uint32_t off, int size, uint64_t val)
-{
-	qt_cmd(t, OP_WRITE, off, size, val, 0);
-}
-
-static void qt_wr32(struct qt *t, uint32_t off, uint32_t val)
-{
-	qt_write(t, off, 4, val);
-}
-
-static void qt_wr64(struct qt *t, uint32_t off, uint64_t val)
-{
-	qt_write(t, off, 8, val);
-}
-
-static void qt_descs(struct qt *t, const struct vtd_desc *d, unsigned int nr)
-{
-	TEST_ASSERT(nr <= MBOX_DESCS, "%u descriptors", nr);
-	if (nr)
-		memcpy(t->m->desc, d, nr * sizeof(*d));
-	t->m->nr = nr;
-}
-
-/* qi_submit_sync() of @nr descriptors in the guest. */
-static int qt_submit(struct qt *t, const struct vtd_desc *d, unsigned int nr)
-{
-	qt_descs(t, d, nr);
-	return qt_cmd(t, OP_SUBMIT, 0, 0, 0, 0);
-}
-
-static int qt_submit1(struct qt *t, struct vtd_desc d)
-{
-	return qt_submit(t, &d, 1);
-}
-
-/* Queues @nr descriptors (and a wait), rings; returns the first index. */
-static uint32_t qt_queue(struct qt *t, const struct vtd_desc *d, unsigned int nr,
-			 uint64_t qflags, uint64_t wait_flags, uint32_t *wait_index)
-{
-	uint32_t index;
-
-	qt_descs(t, d, nr);
-	index = qt_cmd(t, OP_QUEUE, qflags, wait_flags, 0, 0);
-	if (wait_index)
-		*wait_index = t->m->ret2;
-	return index;
-}
-
-static int qt_poll(struct qt *t, uint32_t index, uint32_t wait_index, uint64_t spins)
-{
-	return qt_cmd(t, OP_POLL, index, wait_index, spins, 0);
-}
-
-static uint32_t qt_status(struct qt *t, uint32_t index)
-{
-	uint32_t *s = vtd_hva(t->v, VTD_STATUS_GPA);
-
-	return __atomic_load_n(&s[index], __ATOMIC_SEQ_CST);
-}
-
-/* The Linux driver's bring-up: QI, the IR table, IR on; asserts GSTS. */
-static void qt_bringup(struct qt *t, uint8_t qs, bool dw)
-{
-	uint32_t gsts;
-	int rc = qt_cmd(t, OP_BRINGUP, qs, dw, IRTA, 0);
-
-	TEST_ASSERT(!rc, "bring-up: qi_submit_sync of the global IEC: %d", rc);
-	gsts = qt_rd32(t, DMAR_GSTS_REG);
-	TEST_ASSERT(gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
-		    "GSTS 0x%x after bring-up, expected QIES|IRTPS|IRES", gsts);
-}
-
-/* FSTS without FRI, which means nothing while PPF is clear. */
-static uint32_t qt_fsts(struct qt *t)
-{
-	uint32_t fsts = qt_rd32(t, DMAR_FSTS_REG);
-
-	return fsts & DMA_FSTS_PPF ? fsts : fsts & 0xff;
-}
-
-static void qt_assert_reg(struct qt *t, uint32_t off, int size, uint64_t want,
-			  const char *what)
-{
-	uint64_t got = qt_read(t, off, size);
-
-	TEST_ASSERT(got == want, "%s: register 0x%x (%d bytes) reads 0x%llx, expected 0x%llx",
-		    what, off, size, (unsigned long long)got, (unsigned long long)want);
-}
-
-/* The queue drained: IQH == IQT, no error. */
-static void qt_assert_idle(struct qt *t, const char *what)
-{
-	uint64_t iqh = qt_rd64(t, DMAR_IQH_REG), iqt = qt_rd64(t, DMAR_IQT_REG);
-	uint32_t fsts = qt_fsts(t);
-
-	TEST_ASSERT(iqh == iqt && iqt == (uint64_t)t->iommu->free_head << t->iommu->shift &&
-		    !fsts, "%s: IQH 0x%llx IQT 0x%llx (guest tail 0x%x) FSTS 0x%x", what,
-		    (unsigned long long)iqh, (unsigned long long)iqt,
-		    t->iommu->free_head << t->iommu->shift, fsts);
-}
-
-/* Interrupt @vec counted @want times, after a command to let it in. */
-static void qt_assert_irqs(struct qt *t, int vec, uint32_t want, const char *what)
-{
-	uint32_t got;
-
-	qt_cmd(t, OP_NOP, 0, 0, 0, 0);
-	got = viommu_guest_count(t->v->g, 0, vec);
-	TEST_ASSERT(got == want, "%s: vector 0x%x arrived %u times, expected %u", what, vec,
-		    got, want);
-}
-
-/* The device's event registers: vector, the local APIC, unmasked unless @masked. */
-static void qt_events(struct qt *t, uint32_t ctl, uint32_t data, uint32_t vec, bool masked)
-{
-	qt_wr32(t, data, vec);
-	qt_wr32(t, data + 4, MSI_ADDR);
-	qt_wr32(t, data + 8, 0);
-	qt_wr32(t, ctl, masked ? DMA_ECTL_IM : 0);
-}
-
-static void qt_fault_events(struct qt *t, bool masked)
-{
-	qt_events(t, DMAR_FECTL_REG, DMAR_FEDATA_REG, FAULT_VEC, masked);
-}
-
-static void qt_inv_events(struct qt *t, bool masked)
-{
-	qt_events(t, DMAR_IECTL_REG, DMAR_IEDATA_REG, INV_VEC, masked);
-}
-
-static int qt_signal_vm(struct kvm_vm *vm, uint16_t handle)
-{
-	struct viommu_msi m = viommu_msi_remappable(handle, false, 0);
-
-	return viommu_signal_msi(vm, &m);
-}
-
-static int qt_signal(struct qt *t, uint16_t handle)
-{
-	return qt_signal_vm(t->v->vm, handle);
-}
-
-static uint64_t irte_lo(uint8_t vec)
-{
-	return viommu_irte_lo(vec, 0, true, VIOMMU_DLM_FIXED, 0);
-}
+/* ---- host side ------------------------------------------------------------------ */
 
 /* The remappable MSI of IRTE @index must arrive as @vec (once more). */
 static void qt_assert_remap(struct qt *t, uint16_t index, int vec, const char *what)
@@ -533,29 +180,6 @@ static int regs_state_set(int dev, const struct kvm_viommu_regs_state *s)
 	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, s);
 }
 
-static void event_config(int dev, uint32_t types, int efd)
-{
-	struct kvm_viommu_event_config c = { .types = types, .eventfd = efd };
-
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
-}
-
-static void event_pop(int dev, struct kvm_viommu_event *e)
-{
-	memset(e, 0xa5, sizeof(*e));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
-}
-
-static void event_ack(int dev, uint64_t seq)
-{
-	struct kvm_viommu_event_ack a = { .seq = seq };
-
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
-}
-
 static void assert_event(const struct kvm_viommu_event *e, uint32_t type, uint64_t seq,
 			 uint32_t flags, const uint64_t *desc, int nr_qw)
 {
@@ -571,34 +195,7 @@ static void assert_event(const struct kvm_viommu_event *e, uint32_t type, uint64
 			    (unsigned long long)desc[i]);
 }
 
-static void assert_no_event(int dev)
-{
-	struct kvm_viommu_event e;
-
-	event_pop(dev, &e);
-	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
-		    (unsigned long long)e.seq);
-}
-
-static uint64_t eventfd_count(int efd)
-{
-	uint64_t n = 0;
-
-	if (read(efd, &n, sizeof(n)) != sizeof(n))
-		return 0;
-	return n;
-}
-
 /* ---- cases: configuration ------------------------------------------------------------ */
-
-static struct kvm_vm *vm_irqchip(int *dev)
-{
-	struct kvm_vm *vm = vm_create_barebones();
-
-	vm_create_irqchip(vm);
-	*dev = viommu_create_or_die(vm);
-	return vm;
-}
 
 /* Only bits 9-11 of SAGAW, 34-35 of SLLPS; FRO, NFR and IRO as the kernel's. */
 #define CAP_SINGLE_OK	(GENMASK_ULL(2, 0) | CAP_CM | CAP_SAGAW_39 | CAP_SAGAW_48 | \
@@ -612,7 +209,7 @@ static void config_fresh(uint64_t base, uint64_t cap, uint64_t ecap, int want)
 {
 	struct kvm_viommu_regs_config c;
 	int dev;
-	struct kvm_vm *vm = vm_irqchip(&dev);
+	struct kvm_vm *vm = viommu_vm_irqchip(&dev);
 	int r = vtd_regs_config(dev, base, cap, ecap);
 
 	TEST_ASSERT(r == want, "REGS_CONFIG(base 0x%llx cap 0x%llx ecap 0x%llx): %d, expected %d",
@@ -637,8 +234,8 @@ static void test_regs_config(void)
 	struct kvm_vm *vm;
 	int dev, i;
 
-	qt_skip_unsupported();
-	vm = vm_irqchip(&dev);
+	vtd_skip_without_regs();
+	vm = viommu_vm_irqchip(&dev);
 
 	VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
 					  KVM_DEV_VIOMMU_REGS_CONFIG), 0);
@@ -881,17 +478,6 @@ static void test_register_widths(void)
 	qt_destroy(t);
 }
 
-/* FRCD record @i, as a guest reads it. */
-static void assert_frcd(struct qt *t, int i, bool f, uint8_t reason, uint16_t index)
-{
-	uint64_t lo = qt_rd64(t, DMAR_FRCD_REG(i)), hi = qt_rd64(t, DMAR_FRCD_REG(i) + 8);
-	bool got_f = hi & BIT_ULL(63);
-
-	TEST_ASSERT(got_f == f && (!f || (((hi >> 32) & 0xff) == reason && lo >> 48 == index)),
-		    "FRCD %d: 0x%016llx%016llx, expected F %d FR 0x%x interrupt index %u", i,
-		    (unsigned long long)hi, (unsigned long long)lo, f, reason, index);
-}
-
 /* ---- cases: the Linux driver's sequences ------------------------------------------------ */
 
 static void test_linux_bringup(void)
@@ -909,7 +495,7 @@ static void test_linux_bringup(void)
 
 	qt_bringup(t, 0, false);
 	qt_assert_reg(t, DMAR_GCMD_REG, 4, 0, "GCMD is write-only");
-	qt_assert_reg(t, DMAR_IRTA_REG, 8, IRTA, "IRTA");
+	qt_assert_reg(t, DMAR_IRTA_REG, 8, QT_IRTA, "IRTA");
 	qt_assert_idle(t, "after bring-up");
 	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 4, "IQH after the global IEC and its wait");
 	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == KVM_VIOMMU_IR_ENABLE,
@@ -917,36 +503,36 @@ static void test_linux_bringup(void)
 	memset(&tbl, 0, sizeof(tbl));
 	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
-	TEST_ASSERT(tbl.irta == IRTA, "IR_TABLE 0x%llx after SIRTP, expected 0x%llx",
-		    (unsigned long long)tbl.irta, (unsigned long long)IRTA);
+	TEST_ASSERT(tbl.irta == QT_IRTA, "IR_TABLE 0x%llx after SIRTP, expected 0x%llx",
+		    (unsigned long long)tbl.irta, (unsigned long long)QT_IRTA);
 	/* IR on, CFI off: compatibility MSIs are blocked. */
 	r = viommu_signal_msi(t->v->vm, &compat);
 	TEST_ASSERT(r == 0, "compatibility MSI with IRE, CFIS clear: %d", r);
 	qt_assert_irqs(t, MSI_VEC + 15, 1, "compatibility MSI blocked");
 	/* That was a fault: record 0, cleared by hand (RW1C). */
 	TEST_ASSERT(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF, "no PPF after a blocked MSI");
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_COMPAT, 0);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_COMPAT, 0);
 	qt_wr32(t, DMAR_FRCD_REG(0) + 12, DMA_FRCD_F);
 	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after clearing record 0", qt_fsts(t));
 
 	/* An IRTE change shows only after the guest's IEC. */
 	viommu_get_stats(t->v->dev, &s0);
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, 5, qt_irte_lo(MSI_VEC), 0, 0), "modify_irte");
 	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 -> MSI_VEC");
 	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 -> MSI_VEC, cached");
-	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 1), 0);
+	viommu_guest_write_irte(t->v->g, 0, 5, qt_irte_lo(MSI_VEC + 1), 0);
 	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5 rewritten without an IEC: the cached entry");
-	TEST_ASSERT(!qt_cmd(t, OP_IEC, 5, 0, 0, 0), "IEC index 5");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_IEC, 5, 0, 0, 0), "IEC index 5");
 	qt_assert_remap(t, 5, MSI_VEC + 1, "after the IEC of index 5");
 
 	/* An index IEC elsewhere leaves it; its mask covers it; a global one does. */
-	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 2), 0);
-	TEST_ASSERT(!qt_cmd(t, OP_IEC, 4, 0, 0, 0), "IEC index 4");
+	viommu_guest_write_irte(t->v->g, 0, 5, qt_irte_lo(MSI_VEC + 2), 0);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_IEC, 4, 0, 0, 0), "IEC index 4");
 	qt_assert_remap(t, 5, MSI_VEC + 1, "after an IEC of index 4 only");
-	TEST_ASSERT(!qt_cmd(t, OP_IEC, 4, 1, 0, 0), "IEC index 4 mask 1");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_IEC, 4, 1, 0, 0), "IEC index 4 mask 1");
 	qt_assert_remap(t, 5, MSI_VEC + 2, "after an IEC of 4-5");
-	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 3), 0);
-	TEST_ASSERT(!qt_cmd(t, OP_IEC, 0, 0, 1, 0), "global IEC");
+	viommu_guest_write_irte(t->v->g, 0, 5, qt_irte_lo(MSI_VEC + 3), 0);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_IEC, 0, 0, 1, 0), "global IEC");
 	qt_assert_remap(t, 5, MSI_VEC + 3, "after a global IEC");
 	viommu_get_stats(t->v->dev, &s1);
 	TEST_ASSERT(s1.invalidations - s0.invalidations == 5,
@@ -955,28 +541,29 @@ static void test_linux_bringup(void)
 	qt_assert_idle(t, "after the IECs");
 
 	/* A new table through SIRTP, with IR on, as after a kexec. */
-	viommu_guest_write_irte(t->v->g, 0x1000, 5, irte_lo(MSI_VEC + 6), 0);
-	TEST_ASSERT(!qt_cmd(t, OP_SET_IRTP, IRTA + 0x1000, 0, 0, 0), "SIRTP of a second table");
+	viommu_guest_write_irte(t->v->g, 0x1000, 5, qt_irte_lo(MSI_VEC + 6), 0);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_SET_IRTP, QT_IRTA + 0x1000, 0, 0, 0),
+		    "SIRTP of a second table");
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
 		      "GSTS after the second SIRTP");
 	qt_assert_remap(t, 5, MSI_VEC + 6, "IRTE 5 of the second table");
 	memset(&tbl, 0, sizeof(tbl));
 	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
-	TEST_ASSERT(tbl.irta == IRTA + 0x1000, "IR_TABLE 0x%llx after the second SIRTP",
+	TEST_ASSERT(tbl.irta == QT_IRTA + 0x1000, "IR_TABLE 0x%llx after the second SIRTP",
 		    (unsigned long long)tbl.irta);
-	TEST_ASSERT(!qt_cmd(t, OP_SET_IRTP, IRTA, 0, 0, 0), "SIRTP of the first table");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_SET_IRTP, QT_IRTA, 0, 0, 0), "SIRTP of the first table");
 	qt_assert_remap(t, 5, MSI_VEC + 3, "IRTE 5 of the first table again");
 
 	/* GCMD.CFI: CFIS, as IR_STATUS has it; compatibility MSIs pass again. */
-	r = qt_cmd(t, OP_GCMD, t->iommu->gcmd | DMA_GCMD_CFI, 0, DMA_GSTS_CFIS, DMA_GSTS_CFIS);
+	r = qt_cmd(t, QT_OP_GCMD, t->iommu->gcmd | DMA_GCMD_CFI, 0, DMA_GSTS_CFIS, DMA_GSTS_CFIS);
 	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == (KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS),
 		    "IR_STATUS 0x%x after GCMD.CFI", viommu_get_ir_status(t->v->dev));
 	TEST_ASSERT(viommu_signal_msi(t->v->vm, &compat) >= 1, "compatibility MSI with CFIS");
 	qt_assert_irqs(t, MSI_VEC + 15, 2, "compatibility MSI, CFIS");
 
 	/* IRE off: IR_STATUS follows; and the other way round. */
-	qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES | DMA_GSTS_CFIS, 0);
+	qt_cmd(t, QT_OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES | DMA_GSTS_CFIS, 0);
 	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == 0, "IR_STATUS 0x%x after IRE off",
 		    viommu_get_ir_status(t->v->dev));
 	viommu_set_ir_status(t->v->dev, KVM_VIOMMU_IR_ENABLE);
@@ -994,13 +581,13 @@ static void test_iotlb_context_wait(void)
 	qt_bringup(t, 0, false);
 	viommu_get_stats(t->v->dev, &s0);
 	for (g = VTD_G_GLOBAL; g <= VTD_G_DOMAIN; g++) {
-		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0, 0, g);
+		rc = qt_cmd(t, QT_OP_FLUSH_IOTLB, 7, 0, 0, g);
 		TEST_ASSERT(!rc, "IOTLB flush, granularity %d: %d", g, rc);
 	}
 	for (am = 0; am <= VTD_MAMV; am++) {
 		uint64_t addr = 0x4000000000ULL + (BIT_ULL(am) << 12);
 
-		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, addr, am, VTD_G_PAGE);
+		rc = qt_cmd(t, QT_OP_FLUSH_IOTLB, 7, addr, am, VTD_G_PAGE);
 		TEST_ASSERT(!rc, "page-selective IOTLB flush of 2^%d pages at 0x%llx: %d", am,
 			    (unsigned long long)addr, rc);
 		/* IH, as unmapping leaf entries only does. */
@@ -1008,7 +595,7 @@ static void test_iotlb_context_wait(void)
 		TEST_ASSERT(!rc, "page-selective IOTLB flush with IH, AM %d: %d", am, rc);
 	}
 	for (g = VTD_G_GLOBAL; g <= VTD_G_PAGE; g++) {
-		rc = qt_cmd(t, OP_FLUSH_CONTEXT, 3, 0x0108, g == VTD_G_PAGE ? 3 : 0, g);
+		rc = qt_cmd(t, QT_OP_FLUSH_CONTEXT, 3, 0x0108, g == VTD_G_PAGE ? 3 : 0, g);
 		TEST_ASSERT(!rc, "context-cache flush, granularity %d: %d", g, rc);
 	}
 	/* Device-TLB, and a fence. */
@@ -1060,10 +647,10 @@ static void test_queue_wrap(void)
 	t = qt_create();
 	qt_bringup(t, 0, false);
 	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC");
-	qt_cmd(t, OP_DISABLE_QI, 0, 0, 0, 0);
+	qt_cmd(t, QT_OP_DISABLE_QI, 0, 0, 0, 0);
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_IRTPS | DMA_GSTS_IRES, "GSTS, QI off");
 	qt_assert_reg(t, DMAR_IQH_REG, 8, 4 << 4, "IQH, QI off");
-	qt_cmd(t, OP_ENABLE_QI, 0, 0, 0, 0);
+	qt_cmd(t, QT_OP_ENABLE_QI, 0, 0, 0, 0);
 	qt_assert_reg(t, DMAR_IQH_REG, 8, 0, "IQH after QIE");
 	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after re-enabling QI");
 	qt_assert_idle(t, "QI re-enabled");
@@ -1079,23 +666,23 @@ static void test_queue_wrap(void)
  */
 static void assert_iqe(struct qt *t, struct vtd_desc bad, const char *what)
 {
-	uint32_t faults = viommu_guest_count(t->v->g, 0, FAULT_VEC), index, wait, fsts;
+	uint32_t faults = viommu_guest_count(t->v->g, 0, QT_FAULT_VEC), index, wait, fsts;
 	uint64_t iqh;
 	int rc;
 
-	index = qt_queue(t, &bad, 1, Q_WAIT | Q_RING, 0, &wait);
+	index = qt_queue(t, &bad, 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	iqh = qt_rd64(t, DMAR_IQH_REG);
 	TEST_ASSERT(fsts == DMA_FSTS_IQE && iqh == (uint64_t)index << t->iommu->shift,
 		    "%s: FSTS 0x%x IQH 0x%llx, expected IQE and IQH 0x%x", what, fsts,
 		    (unsigned long long)iqh, index << t->iommu->shift);
 	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "%s: the wait behind it completed", what);
-	qt_assert_irqs(t, FAULT_VEC, faults + 1, what);
+	qt_assert_irqs(t, QT_FAULT_VEC, faults + 1, what);
 	/* Ringing again does not get past it. */
 	qt_wr32(t, DMAR_IQT_REG, t->iommu->free_head << t->iommu->shift);
 	qt_assert_reg(t, DMAR_IQH_REG, 8, iqh, what);
 	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "%s: IQT again, wait completed", what);
-	qt_assert_irqs(t, FAULT_VEC, faults + 1, what);
+	qt_assert_irqs(t, QT_FAULT_VEC, faults + 1, what);
 
 	rc = qt_poll(t, index, wait, 0);
 	TEST_ASSERT(rc == -EINVAL, "%s: qi_check_fault() %d, expected -EINVAL", what, rc);
@@ -1132,6 +719,11 @@ static void test_iqe_garbage(void)
 		  vtd_desc_wait(QI_IWD_SW, 1, VTD_SCRATCH_GPA + 2) },
 		{ "wait with qw0 bit 8", vtd_desc_wait(QI_IWD_SW, 1, VTD_SCRATCH_GPA) },
 	};
+	struct kvm_viommu_regs_config no_dt = {
+		.base = VTD_BASE,
+		.cap = VTD_DEFAULT_CAP,
+		.ecap = VTD_DEFAULT_ECAP & ~ECAP_DT,
+	};
 	struct qt *t = qt_create();
 	uint32_t faults;
 	unsigned int i;
@@ -1160,13 +752,13 @@ static void test_iqe_garbage(void)
 	qt_assert_idle(t, "unaligned page-selective flush");
 
 	/* Masked: FECTL.IP instead of the interrupt; unmasking sends it. */
-	faults = viommu_guest_count(t->v->g, 0, FAULT_VEC);
+	faults = viommu_guest_count(t->v->g, 0, QT_FAULT_VEC);
 	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
-	qt_queue(t, &bad[0].d, 1, Q_RING, 0, NULL);
+	qt_queue(t, &bad[0].d, 1, QT_Q_RING, 0, NULL);
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IQE, fault event masked");
-	qt_assert_irqs(t, FAULT_VEC, faults, "IQE, fault event masked");
+	qt_assert_irqs(t, QT_FAULT_VEC, faults, "IQE, fault event masked");
 	qt_wr32(t, DMAR_FECTL_REG, 0);
-	qt_assert_irqs(t, FAULT_VEC, faults + 1, "fault event unmasked");
+	qt_assert_irqs(t, QT_FAULT_VEC, faults + 1, "fault event unmasked");
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the event was sent");
 	/* RW1C: 0 leaves IQE, 1 clears it. */
 	qt_wr32(t, DMAR_FSTS_REG, 0);
@@ -1180,12 +772,11 @@ static void test_iqe_garbage(void)
 	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM, "FECTL after IQE was cleared");
 	qt_wr32(t, DMAR_FECTL_REG, 0);
-	qt_assert_irqs(t, FAULT_VEC, faults + 1, "unmasked after IQE was cleared");
+	qt_assert_irqs(t, QT_FAULT_VEC, faults + 1, "unmasked after IQE was cleared");
 	qt_destroy(t);
 
 	/* Device-TLB descriptors only with ECAP.DT. */
-	t = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP & ~ECAP_DT);
-	qt_start(t);
+	t = qt_create_cfg(&no_dt);
 	qt_fault_events(t, false);
 	qt_bringup(t, 0, false);
 	assert_iqe(t, vtd_desc_devtlb(0x0108, 0), "device-TLB without ECAP.DT");
@@ -1209,10 +800,10 @@ static void test_wide_descriptors(void)
 	qt_assert_reg(t, DMAR_IQH_REG, 8, 2 << 5, "IQH in 32-byte units");
 	rc = qt_submit(t, d, 3);
 	TEST_ASSERT(!rc, "IEC + IOTLB + context + wait, 256-bit: %d", rc);
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, 5, qt_irte_lo(MSI_VEC), 0, 0), "modify_irte");
 	qt_assert_remap(t, 5, MSI_VEC, "IRTE 5, 256-bit IEC");
-	viommu_guest_write_irte(t->v->g, 0, 5, irte_lo(MSI_VEC + 1), 0);
-	TEST_ASSERT(!qt_cmd(t, OP_IEC, 5, 0, 0, 0), "IEC index 5");
+	viommu_guest_write_irte(t->v->g, 0, 5, qt_irte_lo(MSI_VEC + 1), 0);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_IEC, 5, 0, 0, 0), "IEC index 5");
 	qt_assert_remap(t, 5, MSI_VEC + 1, "after a 256-bit IEC");
 	qt_assert_idle(t, "256-bit descriptors");
 
@@ -1225,10 +816,10 @@ static void test_wide_descriptors(void)
 	}
 
 	/* An IQT that is not on a 256-bit boundary. */
-	faults = viommu_guest_count(t->v->g, 0, FAULT_VEC);
+	faults = viommu_guest_count(t->v->g, 0, QT_FAULT_VEC);
 	qt_wr32(t, DMAR_IQT_REG, t->iommu->free_head << 5 | 0x10);
 	qt_assert_reg(t, DMAR_FSTS_REG, 4, DMA_FSTS_IQE, "IQT bit 4 in a 256-bit queue");
-	qt_assert_irqs(t, FAULT_VEC, faults + 1, "IQT bit 4 in a 256-bit queue");
+	qt_assert_irqs(t, QT_FAULT_VEC, faults + 1, "IQT bit 4 in a 256-bit queue");
 	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_IQE);
 	rc = qt_submit1(t, vtd_desc_iec_global());
 	TEST_ASSERT(!rc, "submission after IQT bit 4: %d", rc);
@@ -1247,16 +838,16 @@ static void test_wait_interrupt(void)
 	qt_inv_events(t, false);
 
 	/* IF and SW: the status, ICS.IWC, one interrupt. */
-	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	qt_queue(t, NULL, 0, QT_Q_WAIT | QT_Q_RING, QI_IWD_IF, &wait);
 	rc = qt_poll(t, wait, wait, 0);
 	TEST_ASSERT(!rc, "wait with IF|SW: %d", rc);
 	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after a wait with IF");
-	qt_assert_irqs(t, INV_VEC, 1, "wait with IF");
+	qt_assert_irqs(t, QT_INV_VEC, 1, "wait with IF");
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, 0, "IECTL after the event was sent");
 	/* IWC still set: no new interrupt condition. */
-	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	qt_queue(t, NULL, 0, QT_Q_WAIT | QT_Q_RING, QI_IWD_IF, &wait);
 	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "second wait with IF");
-	qt_assert_irqs(t, INV_VEC, 1, "wait with IF, IWC already set");
+	qt_assert_irqs(t, QT_INV_VEC, 1, "wait with IF, IWC already set");
 	/* RW1C. */
 	qt_wr32(t, DMAR_ICS_REG, 0);
 	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after writing 0");
@@ -1264,44 +855,44 @@ static void test_wait_interrupt(void)
 	qt_assert_reg(t, DMAR_ICS_REG, 4, 0, "ICS after writing IWC");
 
 	/* IF without SW: only ICS tells. */
-	qt_queue(t, &nosw, 1, Q_RING, 0, NULL);
+	qt_queue(t, &nosw, 1, QT_Q_RING, 0, NULL);
 	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS after a wait with IF only");
-	qt_assert_irqs(t, INV_VEC, 2, "wait with IF only");
+	qt_assert_irqs(t, QT_INV_VEC, 2, "wait with IF only");
 	qt_assert_idle(t, "wait with IF only");
 	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
 
 	/* Masked: IECTL.IP; unmasking delivers it. */
 	qt_wr32(t, DMAR_IECTL_REG, DMA_ECTL_IM);
-	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF | QI_IWD_FN, &wait);
+	qt_queue(t, NULL, 0, QT_Q_WAIT | QT_Q_RING, QI_IWD_IF | QI_IWD_FN, &wait);
 	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "wait with IF, masked");
 	qt_assert_reg(t, DMAR_ICS_REG, 4, DMA_ICS_IWC, "ICS, masked");
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IECTL, masked");
-	qt_assert_irqs(t, INV_VEC, 2, "wait with IF, masked");
+	qt_assert_irqs(t, QT_INV_VEC, 2, "wait with IF, masked");
 	qt_wr32(t, DMAR_IECTL_REG, 0);
-	qt_assert_irqs(t, INV_VEC, 3, "invalidation event unmasked");
+	qt_assert_irqs(t, QT_INV_VEC, 3, "invalidation event unmasked");
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, 0, "IECTL after unmasking");
 	/* Masked, then serviced (IWC cleared): IP goes, unmasking sends nothing. */
 	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
 	qt_wr32(t, DMAR_IECTL_REG, DMA_ECTL_IM);
-	qt_queue(t, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);
+	qt_queue(t, NULL, 0, QT_Q_WAIT | QT_Q_RING, QI_IWD_IF, &wait);
 	TEST_ASSERT(!qt_poll(t, wait, wait, 0), "wait with IF, masked again");
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "IECTL, masked again");
 	qt_wr32(t, DMAR_ICS_REG, DMA_ICS_IWC);
 	qt_assert_reg(t, DMAR_IECTL_REG, 4, DMA_ECTL_IM, "IECTL after IWC was cleared");
 	qt_wr32(t, DMAR_IECTL_REG, 0);
-	qt_assert_irqs(t, INV_VEC, 3, "unmasked after IWC was cleared");
+	qt_assert_irqs(t, QT_INV_VEC, 3, "unmasked after IWC was cleared");
 	qt_assert_idle(t, "wait interrupts");
 	qt_destroy(t);
 }
 
 static void assert_faults_read(struct qt *t, int want, uint16_t first_index, int first_rec)
 {
-	int n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0), i;
+	int n = qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0), i;
 
 	TEST_ASSERT(n == want,
 		    "dmar_fault() read %d records, expected %d (FSTS.FRI must name the first pending record)",
 		    n, want);
-	for (i = 0; i < n && i < MBOX_FAULTS; i++) {
+	for (i = 0; i < n && i < QT_MBOX_FAULTS; i++) {
 		struct vtd_fault *f = &t->m->faults[i];
 
 		TEST_ASSERT(f->reason == KVM_VIOMMU_FR_IR_ENTRY_P &&
@@ -1331,15 +922,15 @@ static void test_fault_records(void)
 	TEST_ASSERT(qt_signal(t, 9) == 0, "MSI of a not-present IRTE delivered");
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after one fault, expected PPF, FRI 0", fsts);
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
-	assert_frcd(t, 1, false, 0, 0);
-	qt_assert_irqs(t, FAULT_VEC, 1, "fault event");
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
+	qt_assert_frcd(t, 1, false, 0, 0);
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "fault event");
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the fault event");
 	/* F is RW1C: 0 leaves it. */
 	qt_wr32(t, DMAR_FRCD_REG(0) + 12, 0);
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 9);
 	assert_faults_read(t, 1, 9, 0);
-	assert_frcd(t, 0, false, 0, 0);
+	qt_assert_frcd(t, 0, false, 0, 0);
 	/* The VMM's read-out keeps working. */
 	TEST_ASSERT(viommu_pop_fault(t->v->dev, &f) && f.reason == KVM_VIOMMU_FR_IR_ENTRY_P &&
 		    f.index == 9, "IR_FAULT read-out: flags 0x%x reason 0x%x index %u", f.flags,
@@ -1353,18 +944,18 @@ static void test_fault_records(void)
 		    DMA_FSTS_FRI(fsts) == 1, "FSTS 0x%x after 9 faults, expected PPF|PFO, FRI 1",
 		    fsts);
 	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
-		assert_frcd(t, (1 + i) % KVM_VIOMMU_NR_FRCD, true, KVM_VIOMMU_FR_IR_ENTRY_P,
-			    20 + i);
-	qt_assert_irqs(t, FAULT_VEC, 2, "fault events of the burst");
+		qt_assert_frcd(t, (1 + i) % KVM_VIOMMU_NR_FRCD, true, KVM_VIOMMU_FR_IR_ENTRY_P,
+			       20 + i);
+	qt_assert_irqs(t, QT_FAULT_VEC, 2, "fault events of the burst");
 	assert_faults_read(t, KVM_VIOMMU_NR_FRCD, 20, 1);
 
 	/* Masked: FECTL.IP; unmasking sends it. */
 	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
 	TEST_ASSERT(qt_signal(t, 40) == 0, "MSI of not-present IRTE 40");
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "FECTL, masked fault");
-	qt_assert_irqs(t, FAULT_VEC, 2, "fault, masked");
+	qt_assert_irqs(t, QT_FAULT_VEC, 2, "fault, masked");
 	qt_wr32(t, DMAR_FECTL_REG, 0);
-	qt_assert_irqs(t, FAULT_VEC, 3, "fault event unmasked");
+	qt_assert_irqs(t, QT_FAULT_VEC, 3, "fault event unmasked");
 	assert_faults_read(t, 1, 40, 1);
 
 	/* The VMM's ring holds 8 records too, and says when it dropped some. */
@@ -1381,7 +972,7 @@ static void test_fault_records(void)
 	viommu_irqfd_fire(t->v->g, FAULT_GSI);
 	for (i = 0; i < 10000 && !(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF); i++)
 		usleep(100);
-	qt_assert_irqs(t, FAULT_VEC, 4, "fault event of an irqfd MSI");
+	qt_assert_irqs(t, QT_FAULT_VEC, 4, "fault event of an irqfd MSI");
 	assert_faults_read(t, 1, 50, 2);
 	qt_destroy(t);
 }
@@ -1395,7 +986,7 @@ static void test_events_ack(void)
 				     vtd_desc_devtlb(0x0108, 0x9000) };
 	static const uint32_t types[3] = { KVM_VIOMMU_EVENT_IOTLB, KVM_VIOMMU_EVENT_CONTEXT,
 					   KVM_VIOMMU_EVENT_DEVTLB };
-	struct vtd_desc many[MBOX_DESCS];
+	struct vtd_desc many[QT_MBOX_DESCS];
 	struct kvm_viommu_event_config c;
 	struct kvm_viommu_event e;
 	struct qt *t = qt_create();
@@ -1404,24 +995,24 @@ static void test_events_ack(void)
 	uint64_t seq = 0, last;
 
 	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
-	event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB |
+	vtd_event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB |
 		     KVM_VIOMMU_EVENT_DEVTLB, efd);
 	qt_bringup(t, 0, false);
-	assert_no_event(t->v->dev);
-	TEST_ASSERT(!eventfd_count(efd), "eventfd signalled for IECs");
+	vtd_assert_no_event(t->v->dev);
+	TEST_ASSERT(!vtd_eventfd_count(efd), "eventfd signalled for IECs");
 
 	for (i = 0; i < 3; i++) {
-		index = qt_queue(t, &items[i], 1, Q_WAIT | Q_RING, 0, &wait);
-		TEST_ASSERT(eventfd_count(efd) >= 1, "event %d: eventfd not signalled", i);
+		index = qt_queue(t, &items[i], 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
+		TEST_ASSERT(vtd_eventfd_count(efd) >= 1, "event %d: eventfd not signalled", i);
 		TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "event %d: wait completed unACKed", i);
 		qt_assert_reg(t, DMAR_IQH_REG, 8, wait << 4, "IQH stopped on the wait");
 		rc = qt_poll(t, index, wait, 1000);
 		TEST_ASSERT(rc == -ETIMEDOUT, "event %d: poll %d before the ACK", i, rc);
-		event_pop(t->v->dev, &e);
+		vtd_event_pop(t->v->dev, &e);
 		assert_event(&e, types[i], ++seq, KVM_VIOMMU_EVENT_F_QUEUED, items[i].qw, 4);
-		assert_no_event(t->v->dev);
+		vtd_assert_no_event(t->v->dev);
 		TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "event %d: popped is not ACKed", i);
-		event_ack(t->v->dev, seq);
+		vtd_event_ack(t->v->dev, seq);
 		/* The queue resumes on the vCPU, before it next enters the guest. */
 		TEST_ASSERT(!qt_poll(t, index, wait, 0), "event %d: poll after the ACK", i);
 		TEST_ASSERT(qt_status(t, wait) == QI_DONE, "event %d: wait not done after the ACK",
@@ -1430,34 +1021,34 @@ static void test_events_ack(void)
 	}
 
 	/* Without a wait nothing stalls; one ACK covers them all. */
-	qt_queue(t, items, 3, Q_RING, 0, NULL);
+	qt_queue(t, items, 3, QT_Q_RING, 0, NULL);
 	qt_assert_idle(t, "events without a wait");
 	for (i = 0; i < 3; i++) {
-		event_pop(t->v->dev, &e);
+		vtd_event_pop(t->v->dev, &e);
 		assert_event(&e, types[i], ++seq, KVM_VIOMMU_EVENT_F_QUEUED, items[i].qw, 2);
 	}
-	event_ack(t->v->dev, seq);
+	vtd_event_ack(t->v->dev, seq);
 
 	/* Only what the VMM asked for. */
-	event_config(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
-	eventfd_count(efd);
+	vtd_event_config(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
+	vtd_eventfd_count(efd);
 	TEST_ASSERT(!qt_submit1(t, items[1]), "context flush without interest");
 	TEST_ASSERT(!qt_submit1(t, items[2]), "device-TLB flush without interest");
-	assert_no_event(t->v->dev);
+	vtd_assert_no_event(t->v->dev);
 
 	/* Overflow of the ring. */
-	for (i = 0; i < MBOX_DESCS; i++)
+	for (i = 0; i < QT_MBOX_DESCS; i++)
 		many[i] = vtd_desc_iotlb(VTD_G_DOMAIN, i, 0, 0, false);
-	qt_queue(t, many, MBOX_DESCS, Q_RING, 0, NULL);
+	qt_queue(t, many, QT_MBOX_DESCS, QT_Q_RING, 0, NULL);
 	qt_assert_idle(t, "80 IOTLB events");
 	for (n = 0, lost = 0, last = seq;; n++) {
-		event_pop(t->v->dev, &e);
+		vtd_event_pop(t->v->dev, &e);
 		if (!e.type) {
 			/* Empty: the last number, lost ones included, to ACK. */
-			TEST_ASSERT(e.seq == seq + MBOX_DESCS,
+			TEST_ASSERT(e.seq == seq + QT_MBOX_DESCS,
 				    "empty pop after the overflow: seq %llu, expected %llu",
 				    (unsigned long long)e.seq,
-				    (unsigned long long)(seq + MBOX_DESCS));
+				    (unsigned long long)(seq + QT_MBOX_DESCS));
 			last = e.seq;
 			break;
 		}
@@ -1468,7 +1059,7 @@ static void test_events_ack(void)
 		lost += !!(e.flags & KVM_VIOMMU_EVENT_F_LOST);
 	}
 	TEST_ASSERT(n >= 1 && n <= 64 && lost >= 1, "overflow: %d events, %d with F_LOST", n, lost);
-	event_ack(t->v->dev, last);
+	vtd_event_ack(t->v->dev, last);
 	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after the overflow");
 
 	/* EVENT_CONFIG is set-only: an eventfd number means nothing read back. */
@@ -1476,9 +1067,9 @@ static void test_events_ack(void)
 					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), -ENXIO);
 
 	/* No interest: IOTLB flushes complete at once. */
-	event_config(t->v->dev, 0, -1);
+	vtd_event_config(t->v->dev, 0, -1);
 	TEST_ASSERT(!qt_submit1(t, items[0]), "IOTLB flush without interest");
-	assert_no_event(t->v->dev);
+	vtd_assert_no_event(t->v->dev);
 	qt_assert_idle(t, "events");
 	close(efd);
 	qt_destroy(t);
@@ -1492,38 +1083,38 @@ static void test_gcmd_events(void)
 	uint32_t gsts;
 
 	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
-	event_config(t->v->dev, KVM_VIOMMU_EVENT_GCMD, efd);
+	vtd_event_config(t->v->dev, KVM_VIOMMU_EVENT_GCMD, efd);
 	qt_wr64(t, DMAR_RTADDR_REG, 0x1234000);
 	qt_assert_reg(t, DMAR_RTADDR_REG, 8, 0x1234000, "RTADDR");
 	/*
 	 * RTPS and TES show the switch once the VMM has made it: the guest
 	 * waits for them before it relies on the new tables.
 	 */
-	gsts = qt_cmd(t, OP_GCMD, 0, DMA_GCMD_SRTP, 0, 0);
+	gsts = qt_cmd(t, QT_OP_GCMD, 0, DMA_GCMD_SRTP, 0, 0);
 	TEST_ASSERT(!(gsts & DMA_GSTS_RTPS), "GSTS 0x%x after SRTP, before the ack", gsts);
-	TEST_ASSERT(eventfd_count(efd) >= 1, "SRTP: eventfd not signalled");
-	event_pop(t->v->dev, &e);
+	TEST_ASSERT(vtd_eventfd_count(efd) >= 1, "SRTP: eventfd not signalled");
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_GCMD && e.seq == 1 &&
 		    (e.desc[0] & DMA_GSTS_RTPS) && e.desc[1] == 0x1234000,
 		    "SRTP event: type 0x%x seq %llu GSTS 0x%llx RTADDR 0x%llx", e.type,
 		    (unsigned long long)e.seq, (unsigned long long)e.desc[0],
 		    (unsigned long long)e.desc[1]);
-	event_ack(t->v->dev, e.seq);
+	vtd_event_ack(t->v->dev, e.seq);
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_RTPS, "GSTS after the SRTP ack");
 	/* A later RTADDR is not latched until the next SRTP. */
 	qt_wr64(t, DMAR_RTADDR_REG, 0x5678000);
-	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_TE, 0, 0, 0);
+	gsts = qt_cmd(t, QT_OP_GCMD, DMA_GCMD_TE, 0, 0, 0);
 	TEST_ASSERT(!(gsts & DMA_GSTS_TES), "GSTS 0x%x after TE, before the ack", gsts);
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_GCMD && e.seq == 2 && (e.desc[0] & DMA_GSTS_TES),
 		    "TE event: type 0x%x seq %llu GSTS 0x%llx", e.type,
 		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
-	event_ack(t->v->dev, e.seq);
+	vtd_event_ack(t->v->dev, e.seq);
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_TES | DMA_GSTS_RTPS, "GSTS after the TE ack");
 	/* WBF is one-shot and WBFS stays clear; nothing for the VMM. */
-	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_TE, DMA_GCMD_WBF, 0, 0);
+	gsts = qt_cmd(t, QT_OP_GCMD, DMA_GCMD_TE, DMA_GCMD_WBF, 0, 0);
 	TEST_ASSERT(gsts == (DMA_GSTS_TES | DMA_GSTS_RTPS), "GSTS 0x%x after WBF", gsts);
-	assert_no_event(t->v->dev);
+	vtd_assert_no_event(t->v->dev);
 	qt_assert_reg(t, DMAR_GCMD_REG, 4, 0, "GCMD");
 	close(efd);
 	qt_destroy(t);
@@ -1555,22 +1146,22 @@ static void test_reg_invalidation(void)
 			    "IOTLB register 0x%llx after 0x%llx", (unsigned long long)got,
 			    (unsigned long long)val);
 	}
-	assert_no_event(t->v->dev);
+	vtd_assert_no_event(t->v->dev);
 
-	event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB, efd);
+	vtd_event_config(t->v->dev, KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB, efd);
 	val = DMA_CCMD_ICC | DMA_CCMD_CIRG(VTD_G_DOMAIN) | 9;
 	qt_wr64(t, DMAR_CCMD_REG, val);
 	got = qt_rd64(t, DMAR_CCMD_REG);
 	TEST_ASSERT(got & DMA_CCMD_ICC, "CCMD 0x%llx: ICC clear before the ACK",
 		    (unsigned long long)got);
-	TEST_ASSERT(eventfd_count(efd) >= 1, "CCMD: eventfd not signalled");
-	event_pop(t->v->dev, &e);
+	TEST_ASSERT(vtd_eventfd_count(efd) >= 1, "CCMD: eventfd not signalled");
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_CONTEXT && e.seq == 1 &&
 		    !(e.flags & KVM_VIOMMU_EVENT_F_QUEUED) && e.desc[0] >> 61 == val >> 61 &&
 		    (uint32_t)e.desc[0] == 9,
 		    "CCMD event: type 0x%x seq %llu flags 0x%x CCMD 0x%llx", e.type,
 		    (unsigned long long)e.seq, e.flags, (unsigned long long)e.desc[0]);
-	event_ack(t->v->dev, 1);
+	vtd_event_ack(t->v->dev, 1);
 	got = qt_rd64(t, DMAR_CCMD_REG);
 	TEST_ASSERT(!(got & DMA_CCMD_ICC) && DMA_CCMD_CAIG(got) == VTD_G_DOMAIN,
 		    "CCMD 0x%llx after the ACK", (unsigned long long)got);
@@ -1581,13 +1172,13 @@ static void test_reg_invalidation(void)
 	got = qt_rd64(t, DMAR_IOTLB_REG);
 	TEST_ASSERT(got & DMA_TLB_IVT, "IOTLB 0x%llx: IVT clear before the ACK",
 		    (unsigned long long)got);
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 2 &&
 		    e.desc[0] >> 60 == val >> 60 && e.desc[1] == (0x200000 | QI_IOTLB_IH | 1),
 		    "IOTLB event: type 0x%x seq %llu IOTLB 0x%llx IVA 0x%llx", e.type,
 		    (unsigned long long)e.seq, (unsigned long long)e.desc[0],
 		    (unsigned long long)e.desc[1]);
-	event_ack(t->v->dev, 2);
+	vtd_event_ack(t->v->dev, 2);
 	got = qt_rd64(t, DMAR_IOTLB_REG);
 	TEST_ASSERT(!(got & DMA_TLB_IVT) && DMA_TLB_IAIG(got) == VTD_G_PAGE,
 		    "IOTLB 0x%llx after the ACK", (unsigned long long)got);
@@ -1609,28 +1200,28 @@ static void test_migration(void)
 	qt_fault_events(a, false);
 	qt_inv_events(a, true);
 	qt_bringup(a, 1, false);
-	TEST_ASSERT(!qt_cmd(a, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC + 4), 0, 0), "modify_irte");
+	TEST_ASSERT(!qt_cmd(a, QT_OP_MODIFY_IRTE, 5, qt_irte_lo(MSI_VEC + 4), 0, 0), "modify_irte");
 	qt_assert_remap(a, 5, MSI_VEC + 4, "source, IRTE 5");
 	qt_wr64(a, DMAR_RTADDR_REG, 0x5555000);
-	qt_cmd(a, OP_GCMD, a->iommu->gcmd, DMA_GCMD_SRTP, DMA_GSTS_RTPS, DMA_GSTS_RTPS);
+	qt_cmd(a, QT_OP_GCMD, a->iommu->gcmd, DMA_GCMD_SRTP, DMA_GSTS_RTPS, DMA_GSTS_RTPS);
 	qt_wr64(a, DMAR_RTADDR_REG, 0x6666000);		/* not latched */
-	qt_queue(a, NULL, 0, Q_WAIT | Q_RING, QI_IWD_IF, &wait);	/* ICS.IWC, IECTL.IP */
+	qt_queue(a, NULL, 0, QT_Q_WAIT | QT_Q_RING, QI_IWD_IF, &wait);	/* ICS.IWC, IECTL.IP */
 	TEST_ASSERT(!qt_poll(a, wait, wait, 0), "wait with IF");
 	TEST_ASSERT(qt_signal(a, 200) == 0, "MSI of a not-present IRTE");	/* a record */
-	qt_assert_irqs(a, FAULT_VEC, 1, "source fault event");
+	qt_assert_irqs(a, QT_FAULT_VEC, 1, "source fault event");
 	/* A wait held back by an event the VMM has not ACKed. */
-	event_config(a->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
-	index = qt_queue(a, &flush, 1, Q_WAIT | Q_RING, 0, &wait);
+	vtd_event_config(a->v->dev, KVM_VIOMMU_EVENT_IOTLB, efd);
+	index = qt_queue(a, &flush, 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
 	TEST_ASSERT(qt_status(a, wait) == QI_IN_USE, "wait completed unACKed");
 
 	regs_state_get(a->v->dev, &s);
 	TEST_ASSERT(s.gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES | DMA_GSTS_RTPS) &&
 		    s.iqh == (uint64_t)wait << 4 && s.iqt == (uint64_t)a->iommu->free_head << 4 &&
-		    s.iqa == (VTD_QUEUE_GPA | 1) && s.irta == IRTA && s.irta_active == IRTA &&
+		    s.iqa == (VTD_QUEUE_GPA | 1) && s.irta == QT_IRTA && s.irta_active == QT_IRTA &&
 		    s.rtaddr == 0x6666000 && s.rtaddr_active == 0x5555000 &&
 		    s.ics == DMA_ICS_IWC && s.iectl == (DMA_ECTL_IM | DMA_ECTL_IP) &&
-		    s.iedata == INV_VEC && s.ieaddr == MSI_ADDR &&
-		    s.fedata == FAULT_VEC && (s.fsts & DMA_FSTS_PPF) &&
+		    s.iedata == QT_INV_VEC && s.ieaddr == QT_MSI_ADDR &&
+		    s.fedata == QT_FAULT_VEC && (s.fsts & DMA_FSTS_PPF) &&
 		    (s.frcd[0][1] & BIT_ULL(63)) && s.frcd[0][0] >> 48 == 200,
 		    "REGS_STATE: gsts 0x%x iqh 0x%llx iqt 0x%llx iqa 0x%llx irta 0x%llx/0x%llx rtaddr 0x%llx/0x%llx ics 0x%x iectl 0x%x fsts 0x%x frcd0 0x%llx",
 		    s.gsts, (unsigned long long)s.iqh, (unsigned long long)s.iqt,
@@ -1640,7 +1231,7 @@ static void test_migration(void)
 		    (unsigned long long)s.frcd[0][1]);
 
 	/* The destination: same config, guest memory and driver state copied. */
-	b = qt_create_caps(VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
+	b = __qt_create(NULL);
 	memcpy(b->v->mem, a->v->mem, VTD_MEM_SIZE);
 	*b->iommu = *a->iommu;
 	bad = s;
@@ -1675,7 +1266,7 @@ static void test_migration(void)
 		    "destination IR_STATUS 0x%x", viommu_get_ir_status(b->v->dev));
 
 	qt_assert_remap(b, 5, MSI_VEC + 4, "destination, IRTE 5 from the copied table");
-	TEST_ASSERT(!qt_cmd(b, OP_MODIFY_IRTE, 6, irte_lo(MSI_VEC + 5), 0, 0), "modify_irte");
+	TEST_ASSERT(!qt_cmd(b, QT_OP_MODIFY_IRTE, 6, qt_irte_lo(MSI_VEC + 5), 0, 0), "modify_irte");
 	qt_assert_remap(b, 6, MSI_VEC + 5, "destination, IRTE 6");
 	for (i = 0; i < 300; i++)
 		TEST_ASSERT(!qt_submit1(b, vtd_desc_iec(i % IRT_ENTRIES, 0)), "destination IEC %d",
@@ -1683,7 +1274,7 @@ static void test_migration(void)
 	assert_faults_read(b, 1, 200, 0);
 	qt_assert_idle(b, "destination");
 	qt_wr32(b, DMAR_IECTL_REG, 0);
-	qt_assert_irqs(b, INV_VEC, 1, "destination: the pending invalidation event");
+	qt_assert_irqs(b, QT_INV_VEC, 1, "destination: the pending invalidation event");
 	qt_assert_reg(b, DMAR_RTADDR_REG, 8, 0x6666000, "destination RTADDR");
 
 	/* IR off and CFIS on, as a saved GSTS says. */
@@ -1734,8 +1325,8 @@ static void test_fuzz(void)
 		}
 		s.version = KVM_VIOMMU_REGS_STATE_VERSION;
 		s.flags = 0;
-		s.fedata = FAULT_VEC;
-		s.iedata = INV_VEC;
+		s.fedata = QT_FAULT_VEC;
+		s.iedata = QT_INV_VEC;
 		r = regs_state_set(t->v->dev, &s);
 		TEST_ASSERT(r == 0 || r == -EINVAL, "random REGS_STATE %d: %d", i, r);
 		accepted += !r;
@@ -1781,7 +1372,7 @@ static void test_doorbell_storm(void)
 	uint64_t t0, ns, iqh;
 	int r;
 
-	qt_cmd(t, OP_ENABLE_QI, VTD_QUEUE_MAX_QS, 0, 0, 0);
+	qt_cmd(t, QT_OP_ENABLE_QI, VTD_QUEUE_MAX_QS, 0, 0, 0);
 	TEST_ASSERT(t->iommu->len == 32768, "queue of %u entries", t->iommu->len);
 	qt_cmd(t, OP_FILL, 0, t->iommu->len, 0, 0);
 	st.dev = t->v->dev;
@@ -1832,15 +1423,16 @@ static void test_concurrent_stress(void)
 	struct kvm_viommu_regs_state st;
 	struct kvm_viommu_event e;
 	struct viommu_guest *g;
+	struct viommu_msi m;
 	uint64_t end, rounds = 0;
 	int r;
 
-	qt_skip_unsupported();
+	vtd_skip_without_regs();
 	g = viommu_guest_create(2, VIOMMU_GUEST_X2APIC, true);
 	vtd_guest_prepare(g, stress_guest);
 	r = vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
 	TEST_ASSERT(!r, "REGS_CONFIG: %d", r);
-	event_config(g->dev, KVM_VIOMMU_EVENT_TYPES, -1);
+	vtd_event_config(g->dev, KVM_VIOMMU_EVENT_TYPES, -1);
 	viommu_guest_start(g);
 
 	end = viommu_now_ns() + 3ULL * 1000000000ULL;
@@ -1848,10 +1440,11 @@ static void test_concurrent_stress(void)
 		regs_state_get(g->dev, &st);
 		r = regs_state_set(g->dev, &st);
 		TEST_ASSERT(r == 0 || r == -EINVAL, "REGS_STATE set of a state just read: %d", r);
-		event_pop(g->dev, &e);
-		event_ack(g->dev, e.seq);
+		vtd_event_pop(g->dev, &e);
+		vtd_event_ack(g->dev, e.seq);
 		viommu_iec_global(g->dev);
-		qt_signal_vm(g->vm, rounds & 0xff);
+		m = viommu_msi_remappable(rounds & 0xff, false, 0);
+		viommu_signal_msi(g->vm, &m);
 		rounds++;
 	}
 	viommu_guest_check_corruption(g);
@@ -1889,5 +1482,6 @@ static const struct viommu_case cases[] = {
 
 int main(int argc, char *argv[])
 {
+	qt_set_guest_op(qi_guest_op);
 	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
 }

@@ -22,11 +22,11 @@
  *
  * The guest (one x2APIC vCPU that counts its interrupts) runs the Linux
  * driver's register sequences from lib/viommu_regs.c, one command at a
- * time, as in viommu_qi_test: the host puts a command in the guest's
- * mailbox and runs the vCPU to its next GUEST_SYNC, the only exit a command
- * may cause.  Every case runs in a child of its own; a case that needs an
- * attribute the loaded KVM lacks fails under VIOMMU_REQUIRE_DEVICE and
- * skips otherwise.
+ * time (include/viommu_qt.h), as in viommu_qi_test: the host puts a command
+ * in the guest's mailbox and runs the vCPU to its next GUEST_SYNC, the only
+ * exit a command may cause.  Every case runs in a child of its own; a case
+ * that needs an attribute the loaded KVM lacks fails under
+ * VIOMMU_REQUIRE_DEVICE and skips otherwise.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -44,17 +44,12 @@
 #include "processor.h"
 #include "viommu.h"
 #include "viommu_regs.h"
+#include "viommu_qt.h"
 
 #define CASE_TIMEOUT_S		180
 
-/* Interrupt vectors of the device's events and of the remapped MSIs. */
-#define FAULT_VEC		0x50
-#define INV_VEC			0x51
+/* The vector of the remapped MSIs. */
 #define MSI_VEC			0x60
-#define MSI_ADDR		0xfee00000U	/* APIC ID 0, physical */
-
-/* A 256-entry table at VTD_IRT_GPA, x2APIC mode. */
-#define IRTA			(VTD_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7)
 
 /* The GSI whose irqfd carries the MSIs that go the irqfd way. */
 #define T_GSI			40
@@ -62,57 +57,26 @@
 /* Polls of the guest while an irqfd's interrupt or fault is on its way. */
 #define SETTLE_POLLS		5000
 
-/* ---- the guest: a command interpreter ------------------------------------------- */
+/* ---- the guest's commands of this test's own ------------------------------------- */
 
 enum {
-	OP_NOP,
-	OP_READ,		/* arg: offset, size -> ret */
-	OP_WRITE,		/* arg: offset, size, value */
-	OP_ENABLE_QI,		/* arg: qs, dw */
-	OP_DISABLE_QI,
-	OP_BRINGUP,		/* arg: qs, dw, irta: QI, SIRTP + global IEC, IRE -> ret */
-	OP_GCMD,		/* arg: persistent gcmd, one-shot bits, GSTS mask, want -> ret */
-	OP_SUBMIT,		/* desc[nr] + wait, polled -> ret */
-	OP_QUEUE,		/* desc[nr], arg: Q_* flags, wait flags -> ret index, ret2 wait */
-	OP_POLL,		/* arg: index, wait index, spins (0: default) -> ret */
-	OP_MODIFY_IRTE,		/* arg: index, lo, hi -> ret */
-	OP_FLUSH_IOTLB,		/* arg: did, addr, am, g -> ret */
-	OP_FAULTS,		/* dmar_fault() -> ret records in faults[] */
-	OP_IOTLB_BURST,		/* arg: count, first did: domain IOTLB flushes, one doorbell */
-	OP_QIE_WITH_TAIL,	/* IQA, IEC + wait, IQT, then QIE -> ret, ret2, ret3 */
+	/* arg: count, first did: domain IOTLB flushes, one doorbell */
+	OP_IOTLB_BURST = QT_OP_TEST,
+	/* IQA, IEC + wait, IQT, then QIE -> ret, ret2, ret3 */
+	OP_QIE_WITH_TAIL,
 };
-
-#define Q_WAIT			BIT(0)	/* append a wait with SW */
-#define Q_RING			BIT(1)	/* write IQT */
-
-#define MBOX_DESCS		16
-#define MBOX_FAULTS		16
-
-struct mbox {
-	uint64_t op;
-	uint64_t arg[4];
-	uint32_t nr;
-	struct vtd_desc desc[MBOX_DESCS];
-	int64_t ret;
-	uint64_t ret2;
-	uint64_t ret3;
-	struct vtd_fault faults[MBOX_FAULTS];
-};
-
-static struct mbox mbox;
-static struct vtd_iommu iommu;
 
 /* As many domain-selective IOTLB flushes as asked, then one doorbell. */
-static void guest_iotlb_burst(uint64_t count, uint64_t did)
+static void guest_iotlb_burst(struct vtd_iommu *iommu, uint64_t count, uint64_t did)
 {
 	struct vtd_desc d;
 	uint64_t i;
 
 	for (i = 0; i < count; i++) {
 		d = vtd_desc_iotlb(VTD_G_DOMAIN, did + i, 0, 0, false);
-		vtd_qi_queue(&iommu, &d, 1);
+		vtd_qi_queue(iommu, &d, 1);
 	}
-	vtd_qi_doorbell(&iommu);
+	vtd_qi_doorbell(iommu);
 }
 
 /*
@@ -120,129 +84,45 @@ static void guest_iotlb_burst(uint64_t count, uint64_t did)
  * last.  ret2 and ret3: the wait's status and IQH before QIE; ret: the
  * wait's status once QIES shows.
  */
-static void guest_qie_with_tail(struct mbox *m)
+static void guest_qie_with_tail(struct qt_mbox *m, struct vtd_iommu *iommu)
 {
 	struct vtd_desc iec = vtd_desc_iec_global();
 	uint32_t wait;
 
-	iommu.qa = VTD_QUEUE_GPA;
-	iommu.shift = 4;
-	iommu.len = 1U << (12 - iommu.shift);
-	iommu.free_head = 0;
-	iommu.status = VTD_STATUS_GPA;
-	memset((void *)iommu.status, 0, iommu.len * sizeof(uint32_t));
+	iommu->qa = VTD_QUEUE_GPA;
+	iommu->shift = 4;
+	iommu->len = 1U << (12 - iommu->shift);
+	iommu->free_head = 0;
+	iommu->status = VTD_STATUS_GPA;
+	memset((void *)iommu->status, 0, iommu->len * sizeof(uint32_t));
 
-	vtd_writeq(&iommu, DMAR_IQA_REG, iommu.qa);
-	vtd_qi_queue(&iommu, &iec, 1);
-	wait = vtd_qi_queue_wait(&iommu, 0);
-	vtd_qi_doorbell(&iommu);
-	m->ret2 = READ_ONCE(*vtd_status(&iommu, wait));
-	m->ret3 = vtd_readq(&iommu, DMAR_IQH_REG);
+	vtd_writeq(iommu, DMAR_IQA_REG, iommu->qa);
+	vtd_qi_queue(iommu, &iec, 1);
+	wait = vtd_qi_queue_wait(iommu, 0);
+	vtd_qi_doorbell(iommu);
+	m->ret2 = READ_ONCE(*vtd_status(iommu, wait));
+	m->ret3 = vtd_readq(iommu, DMAR_IQH_REG);
 
-	iommu.gcmd |= DMA_GCMD_QIE;
-	vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd);
-	vtd_wait_gsts(&iommu, DMA_GSTS_QIES, DMA_GSTS_QIES);
-	m->ret = READ_ONCE(*vtd_status(&iommu, wait));
+	iommu->gcmd |= DMA_GCMD_QIE;
+	vtd_writel(iommu, DMAR_GCMD_REG, iommu->gcmd);
+	vtd_wait_gsts(iommu, DMA_GSTS_QIES, DMA_GSTS_QIES);
+	m->ret = READ_ONCE(*vtd_status(iommu, wait));
 }
 
-static void guest_exec(struct mbox *m)
+static bool vtd_guest_op(struct qt_mbox *m, struct vtd_iommu *iommu)
 {
-	uint64_t *a = m->arg, spins;
-	int i;
-
-	m->ret = 0;
 	switch (m->op) {
-	case OP_NOP:
-		/* Room for interrupts the host just sent. */
-		for (i = 0; i < 1000; i++)
-			cpu_relax();
-		break;
-	case OP_READ:
-		m->ret = vtd_read(&iommu, a[0], a[1]);
-		break;
-	case OP_WRITE:
-		vtd_write(&iommu, a[0], a[1], a[2]);
-		break;
-	case OP_ENABLE_QI:
-		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
-		break;
-	case OP_DISABLE_QI:
-		vtd_disable_qi(&iommu);
-		break;
-	case OP_BRINGUP:
-		vtd_enable_qi(&iommu, VTD_QUEUE_GPA, a[0], a[1], VTD_STATUS_GPA);
-		m->ret = vtd_set_irq_remapping(&iommu, a[2]);
-		if (!m->ret)
-			vtd_enable_irq_remapping(&iommu);
-		break;
-	case OP_GCMD:
-		iommu.gcmd = a[0];
-		vtd_writel(&iommu, DMAR_GCMD_REG, iommu.gcmd | a[1]);
-		m->ret = vtd_wait_gsts(&iommu, a[2], a[3]);
-		break;
-	case OP_SUBMIT:
-		m->ret = vtd_qi_submit_sync(&iommu, m->desc, m->nr);
-		break;
-	case OP_QUEUE:
-		m->ret = vtd_qi_queue(&iommu, m->desc, m->nr);
-		if (a[0] & Q_WAIT)
-			m->ret2 = vtd_qi_queue_wait(&iommu, a[1]);
-		if (a[0] & Q_RING)
-			vtd_qi_doorbell(&iommu);
-		break;
-	case OP_POLL:
-		spins = iommu.spins;
-		if (a[2])
-			iommu.spins = a[2];
-		m->ret = vtd_qi_poll(&iommu, a[0], a[1]);
-		iommu.spins = spins;
-		break;
-	case OP_MODIFY_IRTE:
-		m->ret = vtd_modify_irte(&iommu, (struct viommu_irte *)VTD_IRT_GPA + a[0],
-					 a[0], a[1], a[2]);
-		break;
-	case OP_FLUSH_IOTLB:
-		m->ret = vtd_qi_flush_iotlb(&iommu, a[0], a[1], a[2], a[3]);
-		break;
-	case OP_FAULTS:
-		m->ret = vtd_fault_handler(&iommu, m->faults, MBOX_FAULTS);
-		break;
 	case OP_IOTLB_BURST:
-		guest_iotlb_burst(a[0], a[1]);
-		break;
+		guest_iotlb_burst(iommu, m->arg[0], m->arg[1]);
+		return true;
 	case OP_QIE_WITH_TAIL:
-		guest_qie_with_tail(m);
-		break;
-	default:
-		GUEST_ASSERT_1(0, m->op);
+		guest_qie_with_tail(m, iommu);
+		return true;
 	}
+	return false;
 }
 
-static void vtd_guest(uint64_t idx)
-{
-	vtd_iommu_init(&iommu, VTD_BASE);
-	for (;;) {
-		GUEST_SYNC(0);
-		guest_exec(&mbox);
-	}
-}
-
-/* ---- host side: a guest and its commands ------------------------------------------ */
-
-struct qt {
-	struct vtd_vm *v;
-	struct mbox *m;			/* the guest's mailbox */
-	struct vtd_iommu *iommu;	/* the guest's driver state */
-};
-
-/* Cases skip when the loaded KVM has the device but not its register page. */
-static void qt_skip_unsupported(void)
-{
-	const char *why = vtd_regs_unsupported();
-
-	if (why)
-		viommu_case_skip("%s", why);
-}
+/* ---- host side ------------------------------------------------------------------ */
 
 /*
  * The attribute must exist.  Modules from before it answer ENXIO: the case
@@ -258,223 +138,6 @@ static void require_attr(int dev, uint32_t group, uint64_t attr, const char *nam
 	snprintf(why, sizeof(why), "%s: HAS_DEVICE_ATTR %d (%s): kvm.ko predates it", name, r,
 		 viommu_err_str(r));
 	viommu_case_skip("%s", viommu_required(why));
-}
-
-/*
- * A guest whose register page the caller configures (@cfg), or the
- * selftests' default one; the guest reads CAP and ECAP once it starts.
- */
-static struct qt *qt_create_cfg(const struct kvm_viommu_regs_config *cfg)
-{
-	struct qt *t = calloc(1, sizeof(*t));
-	int r;
-
-	qt_skip_unsupported();
-	TEST_ASSERT(t, "out of memory");
-	t->v = vtd_vm_create_caps(vtd_guest, VTD_VM_DEV | (cfg ? 0 : VTD_VM_REGS),
-				  VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
-	if (cfg) {
-		r = viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-				    KVM_DEV_VIOMMU_REGS_CONFIG, cfg);
-		TEST_ASSERT(!r, "REGS_CONFIG (nr_fault_records %u, cap 0x%llx): %d (%s)",
-			    cfg->nr_fault_records, (unsigned long long)cfg->cap, r,
-			    viommu_err_str(r));
-		vtd_regs_get_config(t->v->dev, &t->v->cfg);
-	}
-	t->m = addr_gva2hva(t->v->vm, (vm_vaddr_t)&mbox);
-	t->iommu = addr_gva2hva(t->v->vm, (vm_vaddr_t)&iommu);
-	memset(t->m, 0, sizeof(*t->m));
-	/* Up to the guest's first GUEST_SYNC: its driver has read CAP. */
-	vtd_run(t->v);
-	TEST_ASSERT(t->iommu->reg == VTD_BASE, "guest driver not initialised");
-	return t;
-}
-
-static struct qt *qt_create(void)
-{
-	return qt_create_cfg(NULL);
-}
-
-static void qt_destroy(struct qt *t)
-{
-	TEST_ASSERT(t->v->exits == t->v->syncs,
-		    "%llu KVM_RUN returns for %llu GUEST_SYNCs",
-		    (unsigned long long)t->v->exits, (unsigned long long)t->v->syncs);
-	vtd_vm_destroy(t->v);
-	free(t);
-}
-
-/* One command; it must cost exactly one exit, its closing GUEST_SYNC. */
-static int64_t qt_cmd(struct qt *t, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
-		      uint64_t a3)
-{
-	uint64_t exits = t->v->exits;
-
-	t->m->op = op;
-	t->m->arg[0] = a0;
-	t->m->arg[1] = a1;
-	t->m->arg[2] = a2;
-	t->m->arg[3] = a3;
-	vtd_run(t->v);
-	TEST_ASSERT(t->v->exits - exits == 1,
-		    "command %llu: %llu exits to userspace, expected only its GUEST_SYNC",
-		    (unsigned long long)op, (unsigned long long)(t->v->exits - exits));
-	return t->m->ret;
-}
-
-static uint64_t qt_read(struct qt *t, uint32_t off, int size)
-{
-	return qt_cmd(t, OP_READ, off, size, 0, 0);
-}
-
-static uint32_t qt_rd32(struct qt *t, uint32_t off)
-{
-	return qt_read(t, off, 4);
-}
-
-static uint64_t qt_rd64(struct qt *t, uint32_t off)
-{
-	return qt_read(t, off, 8);
-}
-
-static void qt_wr32(struct qt *t, uint32_t off, uint32_t val)
-{
-	qt_cmd(t, OP_WRITE, off, 4, val, 0);
-}
-
-static void qt_wr64(struct qt *t, uint32_t off, uint64_t val)
-{
-	qt_cmd(t, OP_WRITE, off, 8, val, 0);
-}
-
-static void qt_descs(struct qt *t, const struct vtd_desc *d, unsigned int nr)
-{
-	TEST_ASSERT(nr <= MBOX_DESCS, "%u descriptors", nr);
-	if (nr)
-		memcpy(t->m->desc, d, nr * sizeof(*d));
-	t->m->nr = nr;
-}
-
-/* qi_submit_sync() of one descriptor in the guest. */
-static int qt_submit1(struct qt *t, struct vtd_desc d)
-{
-	qt_descs(t, &d, 1);
-	return qt_cmd(t, OP_SUBMIT, 0, 0, 0, 0);
-}
-
-/* Queues @nr descriptors (and a wait), rings; returns the first index. */
-static uint32_t qt_queue(struct qt *t, const struct vtd_desc *d, unsigned int nr,
-			 uint64_t qflags, uint32_t *wait_index)
-{
-	uint32_t index;
-
-	qt_descs(t, d, nr);
-	index = qt_cmd(t, OP_QUEUE, qflags, 0, 0, 0);
-	if (wait_index)
-		*wait_index = t->m->ret2;
-	return index;
-}
-
-static int qt_poll(struct qt *t, uint32_t index, uint32_t wait_index, uint64_t spins)
-{
-	return qt_cmd(t, OP_POLL, index, wait_index, spins, 0);
-}
-
-static uint32_t qt_status(struct qt *t, uint32_t index)
-{
-	uint32_t *s = vtd_hva(t->v, VTD_STATUS_GPA);
-
-	return __atomic_load_n(&s[index], __ATOMIC_SEQ_CST);
-}
-
-/* The Linux driver's bring-up: QI, the IR table, IR on; asserts GSTS. */
-static void qt_bringup(struct qt *t, uint8_t qs)
-{
-	uint32_t gsts;
-	int rc = qt_cmd(t, OP_BRINGUP, qs, false, IRTA, 0);
-
-	TEST_ASSERT(!rc, "bring-up: qi_submit_sync of the global IEC: %d", rc);
-	gsts = qt_rd32(t, DMAR_GSTS_REG);
-	TEST_ASSERT(gsts == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
-		    "GSTS 0x%x after bring-up, expected QIES|IRTPS|IRES", gsts);
-}
-
-/* FSTS without FRI, which means nothing while PPF is clear. */
-static uint32_t qt_fsts(struct qt *t)
-{
-	uint32_t fsts = qt_rd32(t, DMAR_FSTS_REG);
-
-	return fsts & DMA_FSTS_PPF ? fsts : fsts & 0xff;
-}
-
-static void qt_assert_reg(struct qt *t, uint32_t off, int size, uint64_t want,
-			  const char *what)
-{
-	uint64_t got = qt_read(t, off, size);
-
-	TEST_ASSERT(got == want, "%s: register 0x%x (%d bytes) reads 0x%llx, expected 0x%llx",
-		    what, off, size, (unsigned long long)got, (unsigned long long)want);
-}
-
-/* The queue drained: IQH == IQT == the guest's tail, no error. */
-static void qt_assert_idle(struct qt *t, const char *what)
-{
-	uint64_t iqh = qt_rd64(t, DMAR_IQH_REG), iqt = qt_rd64(t, DMAR_IQT_REG);
-	uint32_t fsts = qt_fsts(t);
-
-	TEST_ASSERT(iqh == iqt && iqt == (uint64_t)t->iommu->free_head << t->iommu->shift &&
-		    !fsts, "%s: IQH 0x%llx IQT 0x%llx (guest tail 0x%x) FSTS 0x%x", what,
-		    (unsigned long long)iqh, (unsigned long long)iqt,
-		    t->iommu->free_head << t->iommu->shift, fsts);
-}
-
-/* Interrupt @vec counted @want times, after a command to let it in. */
-static void qt_assert_irqs(struct qt *t, int vec, uint32_t want, const char *what)
-{
-	uint32_t got;
-
-	qt_cmd(t, OP_NOP, 0, 0, 0, 0);
-	got = viommu_guest_count(t->v->g, 0, vec);
-	TEST_ASSERT(got == want, "%s: vector 0x%x arrived %u times, expected %u", what, vec,
-		    got, want);
-}
-
-/* The device's event registers: vector, the local APIC, unmasked unless @masked. */
-static void qt_events(struct qt *t, uint32_t ctl, uint32_t data, uint32_t vec, bool masked)
-{
-	qt_wr32(t, data, vec);
-	qt_wr32(t, data + 4, MSI_ADDR);
-	qt_wr32(t, data + 8, 0);
-	qt_wr32(t, ctl, masked ? DMA_ECTL_IM : 0);
-}
-
-static void qt_fault_events(struct qt *t)
-{
-	qt_events(t, DMAR_FECTL_REG, DMAR_FEDATA_REG, FAULT_VEC, false);
-}
-
-/* A remappable MSI of IRTE @handle, without a requester ID. */
-static int qt_signal(struct qt *t, uint16_t handle)
-{
-	struct viommu_msi m = viommu_msi_remappable(handle, false, 0);
-
-	return viommu_signal_msi(t->v->vm, &m);
-}
-
-static uint64_t irte_lo(uint8_t vec)
-{
-	return viommu_irte_lo(vec, 0, true, VIOMMU_DLM_FIXED, 0);
-}
-
-/* FRCD record @i of an interrupt-remapping fault, as a guest reads it. */
-static void assert_frcd(struct qt *t, int i, bool f, uint8_t reason, uint16_t index)
-{
-	uint64_t lo = qt_rd64(t, DMAR_FRCD_REG(i)), hi = qt_rd64(t, DMAR_FRCD_REG(i) + 8);
-	bool got_f = hi & BIT_ULL(63);
-
-	TEST_ASSERT(got_f == f && (!f || (((hi >> 32) & 0xff) == reason && lo >> 48 == index)),
-		    "FRCD %d: 0x%016llx%016llx, expected F %d FR 0x%x interrupt index %u", i,
-		    (unsigned long long)hi, (unsigned long long)lo, f, reason, index);
 }
 
 /* FRCD record @i, all 128 bits. */
@@ -503,48 +166,6 @@ static int event_config_try(int dev, uint32_t types, uint32_t entries)
 	struct kvm_viommu_event_config c = { .types = types, .eventfd = -1, .entries = entries };
 
 	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
-}
-
-static void event_pop(int dev, struct kvm_viommu_event *e)
-{
-	memset(e, 0xa5, sizeof(*e));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
-}
-
-static void event_ack(int dev, uint64_t seq)
-{
-	struct kvm_viommu_event_ack a = { .seq = seq };
-
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
-}
-
-static void assert_no_event(int dev)
-{
-	struct kvm_viommu_event e;
-
-	event_pop(dev, &e);
-	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
-		    (unsigned long long)e.seq);
-}
-
-static uint64_t eventfd_count(int efd)
-{
-	uint64_t n = 0;
-
-	if (read(efd, &n, sizeof(n)) != sizeof(n))
-		return 0;
-	return n;
-}
-
-static struct kvm_vm *vm_irqchip(int *dev)
-{
-	struct kvm_vm *vm = vm_create_barebones();
-
-	vm_create_irqchip(vm);
-	*dev = viommu_create_or_die(vm);
-	return vm;
 }
 
 /* ---- MSIs, two ways, and what they must lead to ------------------------------------- */
@@ -577,7 +198,7 @@ static uint32_t t_wait_irqs(struct qt *t, int vec, uint32_t want)
 	int i;
 
 	for (i = 0; i < SETTLE_POLLS; i++) {
-		qt_cmd(t, OP_NOP, 0, 0, 0, 0);
+		qt_cmd(t, QT_OP_NOP, 0, 0, 0, 0);
 		got = viommu_guest_count(t->v->g, 0, vec);
 		if (got >= want)
 			break;
@@ -626,7 +247,7 @@ static void t_expect_fault(struct qt *t, uint8_t reason, uint16_t index, int sid
 	uint32_t want_flags = KVM_VIOMMU_FAULT_VALID | (sid < 0 ? KVM_VIOMMU_FAULT_NO_SID : 0);
 	struct kvm_viommu_ir_fault f;
 	struct vtd_fault *r = &t->m->faults[0];
-	int n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+	int n = qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0);
 
 	TEST_ASSERT(n == 1 && r->reason == reason && r->lo >> 48 == index &&
 		    r->sid == (sid < 0 ? 0 : sid),
@@ -727,9 +348,9 @@ static void test_sid_policy(void)
 	ir_config_get(t->v->dev, &c);
 	TEST_ASSERT(c.flags == 0, "IR_CONFIG initially 0x%x, expected 0 (strict)", c.flags);
 
-	qt_fault_events(t);
-	qt_bringup(t, 0);
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, SID_IDX, irte_lo(MSI_VEC),
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, SID_IDX, qt_irte_lo(MSI_VEC),
 			    viommu_irte_hi(SID_OK, 0, VIOMMU_SVT_SID), 0), "modify_irte");
 
 	for (via = 0; via < NR_VIAS; via++) {
@@ -791,8 +412,8 @@ static void test_pfo_blocks(void)
 	uint32_t fsts;
 	int i;
 
-	qt_fault_events(t);
-	qt_bringup(t, 0);
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
 
 	/* Eight faults fill the eight records; the ninth overflows. */
 	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++)
@@ -803,23 +424,23 @@ static void test_pfo_blocks(void)
 		    DMA_FSTS_FRI(fsts) == 0, "FSTS 0x%x after 9 faults, expected PPF|PFO, FRI 0",
 		    fsts);
 	for (i = 0; i < KVM_VIOMMU_NR_FRCD; i++)
-		assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
-	qt_assert_irqs(t, FAULT_VEC, 1, "one fault event for the burst");
+		qt_assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "one fault event for the burst");
 
 	/*
 	 * Record 0 is where the next fault goes.  Freed, with PFO still set:
 	 * the next fault must not be recorded there.
 	 */
 	qt_wr32(t, DMAR_FRCD_REG(0) + 12, DMA_FRCD_F);
-	assert_frcd(t, 0, false, 0, 0);
+	qt_assert_frcd(t, 0, false, 0, 0);
 	TEST_ASSERT(qt_signal(t, 40) == 0, "MSI of not-present IRTE 40 delivered");
-	assert_frcd(t, 0, false, 0, 0);
+	qt_assert_frcd(t, 0, false, 0, 0);
 	for (i = 1; i < KVM_VIOMMU_NR_FRCD; i++)
-		assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
+		qt_assert_frcd(t, i, true, KVM_VIOMMU_FR_IR_ENTRY_P, 20 + i);
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO),
 		    "FSTS 0x%x with PFO set and record 0 free, expected PPF|PFO", fsts);
-	qt_assert_irqs(t, FAULT_VEC, 1, "no fault event while PFO is set");
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "no fault event while PFO is set");
 
 	/* PFO cleared: the next fault goes to record 0. */
 	qt_wr32(t, DMAR_FSTS_REG, DMA_FSTS_PFO);
@@ -827,7 +448,7 @@ static void test_pfo_blocks(void)
 	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == DMA_FSTS_PPF,
 		    "FSTS 0x%x after PFO was cleared, expected PPF only", fsts);
 	TEST_ASSERT(qt_signal(t, 41) == 0, "MSI of not-present IRTE 41 delivered");
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 41);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 41);
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(!(fsts & DMA_FSTS_PFO), "FSTS 0x%x: PFO again after one fault in a free record",
 		    fsts);
@@ -842,7 +463,7 @@ static void config_fresh(uint32_t nr, uint64_t cap, int want)
 	struct kvm_vm *vm;
 	int dev, r;
 
-	vm = vm_irqchip(&dev);
+	vm = viommu_vm_irqchip(&dev);
 	r = viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG, &c);
 	TEST_ASSERT(r == want,
 		    "REGS_CONFIG nr_fault_records %u, CAP.NFR %llu: %d (%s), expected %d (%s)", nr,
@@ -881,24 +502,24 @@ static void test_fault_record_count(void)
 		    (unsigned long long)t->v->cfg.base, t->v->cfg.flags,
 		    (unsigned long long)cap);
 
-	qt_fault_events(t);
-	qt_bringup(t, 0);
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
 	TEST_ASSERT(qt_signal(t, 5) == 0, "MSI of not-present IRTE 5 delivered");
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after one fault, expected PPF, FRI 0", fsts);
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
 
 	/* The only record is full: overflow, not a record beyond it. */
 	TEST_ASSERT(qt_signal(t, 6) == 0, "MSI of not-present IRTE 6 delivered");
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == (DMA_FSTS_PPF | DMA_FSTS_PFO),
 		    "FSTS 0x%x after a second fault, expected PPF|PFO, FRI 0", fsts);
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 5);
 	assert_frcd_raw(t, 1, 0, 0, "no second record");
-	qt_assert_irqs(t, FAULT_VEC, 1, "one fault event");
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "one fault event");
 
 	/* dmar_fault() reads CAP.NFR + 1 records; the next fault wraps to 0. */
-	n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+	n = qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0);
 	TEST_ASSERT(n == 1 && t->m->faults[0].index == 0 && t->m->faults[0].lo >> 48 == 5,
 		    "dmar_fault() read %d records (first: record %u index %llu), expected record 0 of index 5",
 		    n, t->m->faults[0].index, (unsigned long long)(t->m->faults[0].lo >> 48));
@@ -907,9 +528,9 @@ static void test_fault_record_count(void)
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after the third fault, expected PPF, FRI 0",
 		    fsts);
-	assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 7);
+	qt_assert_frcd(t, 0, true, KVM_VIOMMU_FR_IR_ENTRY_P, 7);
 	assert_frcd_raw(t, 1, 0, 0, "still no second record");
-	qt_assert_irqs(t, FAULT_VEC, 2, "the third fault's event");
+	qt_assert_irqs(t, QT_FAULT_VEC, 2, "the third fault's event");
 	qt_destroy(t);
 
 	/* More than the page has; CAP.NFR that says otherwise. */
@@ -934,11 +555,13 @@ static void test_shv_reserved_data(void)
 	unsigned int i;
 	int via;
 
-	qt_fault_events(t);
-	qt_bringup(t, 0);
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
 	/* Handle 64 + subhandle 3; and what data[31:16] might be read as. */
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 67, irte_lo(MSI_VEC + 1), 0, 0), "modify_irte 67");
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 64, irte_lo(MSI_VEC + 2), 0, 0), "modify_irte 64");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, 67, qt_irte_lo(MSI_VEC + 1), 0, 0),
+		    "modify_irte 67");
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, 64, qt_irte_lo(MSI_VEC + 2), 0, 0),
+		    "modify_irte 64");
 
 	for (via = 0; via < NR_VIAS; via++) {
 		for (i = 0; i < ARRAY_SIZE(bad_data); i++) {
@@ -987,14 +610,14 @@ static void test_dmar_fault(void)
 	int dev, n, i;
 
 	/* The register page must be there to record anything. */
-	vm = vm_irqchip(&dev);
+	vm = viommu_vm_irqchip(&dev);
 	require_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT, "REGS_FAULT");
 	VIOMMU_ASSERT_RET(dmar_fault(dev, &rd), -ENXIO);
 	close(dev);
 	kvm_vm_free(vm);
 
 	t = qt_create();
-	qt_fault_events(t);
+	qt_fault_events(t, false);
 
 	/* What the VMM may not ask for records nothing. */
 	f = rd;
@@ -1031,7 +654,7 @@ static void test_dmar_fault(void)
 	}
 	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after rejected REGS_FAULTs", qt_fsts(t));
 	assert_frcd_raw(t, 0, 0, 0, "after rejected REGS_FAULTs");
-	qt_assert_irqs(t, FAULT_VEC, 0, "no fault event for rejected REGS_FAULTs");
+	qt_assert_irqs(t, QT_FAULT_VEC, 0, "no fault event for rejected REGS_FAULTs");
 
 	/* A read of 0x12345000 by 01:01.0, reason 5. */
 	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
@@ -1039,9 +662,9 @@ static void test_dmar_fault(void)
 	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after REGS_FAULT, expected PPF, FRI 0", fsts);
 	assert_frcd_raw(t, 0, 0x12345000, FRCD_F | FRCD_T | FRCD_FR(5) | 0x0108,
 			"a read fault");
-	qt_assert_irqs(t, FAULT_VEC, 1, "the fault event through FEDATA/FEADDR");
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "the fault event through FEDATA/FEADDR");
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, 0, "FECTL after the fault event");
-	n = qt_cmd(t, OP_FAULTS, 0, 0, 0, 0);
+	n = qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0);
 	TEST_ASSERT(n == 1 && t->m->faults[0].reason == 5 && t->m->faults[0].sid == 0x0108 &&
 		    t->m->faults[0].lo == 0x12345000,
 		    "dmar_fault(): %d records, reason 0x%x sid 0x%x addr 0x%llx", n,
@@ -1050,7 +673,7 @@ static void test_dmar_fault(void)
 	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after dmar_fault()", qt_fsts(t));
 
 	/* A write with a PASID, and the event goes where FEDATA now says. */
-	qt_wr32(t, DMAR_FEDATA_REG, FAULT_VEC + 1);
+	qt_wr32(t, DMAR_FEDATA_REG, QT_FAULT_VEC + 1);
 	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &wr_pasid), 0);
 	assert_frcd_raw(t, 1, 0xabcde000,
 			FRCD_F | FRCD_PV(0x12345) | FRCD_FR(6) | FRCD_PP | 0x0210,
@@ -1058,18 +681,18 @@ static void test_dmar_fault(void)
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == (DMA_FSTS_PPF | 1 << 8),
 		    "FSTS 0x%x after the second REGS_FAULT, expected PPF, FRI 1", fsts);
-	qt_assert_irqs(t, FAULT_VEC + 1, 1, "the fault event at the new FEDATA");
-	qt_assert_irqs(t, FAULT_VEC, 1, "nothing at the old FEDATA");
-	TEST_ASSERT(qt_cmd(t, OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the PASID record");
+	qt_assert_irqs(t, QT_FAULT_VEC + 1, 1, "the fault event at the new FEDATA");
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "nothing at the old FEDATA");
+	TEST_ASSERT(qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the PASID record");
 
 	/* Masked: FECTL.IP until the guest unmasks. */
 	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
 	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "FECTL, masked");
-	qt_assert_irqs(t, FAULT_VEC + 1, 1, "masked fault event");
+	qt_assert_irqs(t, QT_FAULT_VEC + 1, 1, "masked fault event");
 	qt_wr32(t, DMAR_FECTL_REG, 0);
-	qt_assert_irqs(t, FAULT_VEC + 1, 2, "the fault event, unmasked");
-	TEST_ASSERT(qt_cmd(t, OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the masked one");
+	qt_assert_irqs(t, QT_FAULT_VEC + 1, 2, "the fault event, unmasked");
+	TEST_ASSERT(qt_cmd(t, QT_OP_FAULTS, 0, 0, 0, 0) == 1, "dmar_fault() of the masked one");
 
 	/* Like every fault: PFO when full, and nothing while PFO is set. */
 	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++) {
@@ -1113,10 +736,10 @@ static void test_reset(void)
 	ir_config_set(t->v->dev, KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK);
 	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, -1, 0);
 
-	qt_fault_events(t);
-	qt_events(t, DMAR_IECTL_REG, DMAR_IEDATA_REG, INV_VEC, false);
-	qt_bringup(t, 0);
-	TEST_ASSERT(!qt_cmd(t, OP_MODIFY_IRTE, 5, irte_lo(MSI_VEC), 0, 0), "modify_irte");
+	qt_fault_events(t, false);
+	qt_inv_events(t, false);
+	qt_bringup(t, 0, false);
+	TEST_ASSERT(!qt_cmd(t, QT_OP_MODIFY_IRTE, 5, qt_irte_lo(MSI_VEC), 0, 0), "modify_irte");
 	qt_wr64(t, DMAR_RTADDR_REG, 0x5555000);
 	/* A pending fault, and a compatibility MSI that IR on blocks. */
 	TEST_ASSERT(qt_signal(t, 9) == 0, "MSI of not-present IRTE 9 delivered");
@@ -1125,7 +748,7 @@ static void test_reset(void)
 	qt_assert_irqs(t, MSI_VEC + 15, 0, "compatibility MSI blocked before the reset");
 	TEST_ASSERT(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_PPF, "no pending fault before the reset");
 	/* An event the VMM has not popped holds a wait. */
-	qt_queue(t, &flush, 1, Q_WAIT | Q_RING, &wait);
+	qt_queue(t, &flush, 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
 	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "wait behind an unACKed event completed");
 
 	/* Nothing but zeros resets. */
@@ -1191,7 +814,7 @@ static void test_reset(void)
 		    "IR_FAULT after reset: flags 0x%x reason 0x%x, expected the compat fault",
 		    f.flags, f.reason);
 	/* Pending events went as acknowledged. */
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == 0 && e.seq == 1,
 		    "event after reset: type 0x%x seq %llu, expected none (last 1)", e.type,
 		    (unsigned long long)e.seq);
@@ -1200,21 +823,21 @@ static void test_reset(void)
 	r = viommu_signal_msi(t->v->vm, &compat);
 	TEST_ASSERT(r >= 1, "compatibility MSI after reset: %d", r);
 	qt_assert_irqs(t, MSI_VEC + 15, 1, "compatibility MSI after reset");
-	qt_assert_irqs(t, FAULT_VEC, 1, "no fault event after reset");
+	qt_assert_irqs(t, QT_FAULT_VEC, 1, "no fault event after reset");
 
 	/* The guest's driver starts again, as after a reboot. */
 	t->iommu->gcmd = 0;
-	qt_fault_events(t);
-	qt_bringup(t, 0);
+	qt_fault_events(t, false);
+	qt_bringup(t, 0, false);
 	r = qt_signal(t, 5);
 	TEST_ASSERT(r >= 1, "IRTE 5 after the new bring-up: %d", r);
 	qt_assert_irqs(t, MSI_VEC, 1, "IRTE 5 after the new bring-up");
-	qt_queue(t, &flush, 1, Q_RING, NULL);
-	event_pop(t->v->dev, &e);
+	qt_queue(t, &flush, 1, QT_Q_RING, 0, NULL);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 2 && e.desc[0] == flush.qw[0],
 		    "event types kept by the reset: type 0x%x seq %llu desc 0x%llx", e.type,
 		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
-	event_ack(t->v->dev, e.seq);
+	vtd_event_ack(t->v->dev, e.seq);
 	qt_assert_idle(t, "after the new bring-up");
 	qt_destroy(t);
 }
@@ -1240,42 +863,42 @@ static void test_ir_events(void)
 
 	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
 	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IR, efd, 0);
-	qt_cmd(t, OP_ENABLE_QI, 0, false, 0, 0);
-	qt_wr64(t, DMAR_IRTA_REG, IRTA);
-	assert_no_event(t->v->dev);
-	TEST_ASSERT(!eventfd_count(efd), "eventfd signalled for QIE or an IRTA write");
+	qt_cmd(t, QT_OP_ENABLE_QI, 0, false, 0, 0);
+	qt_wr64(t, DMAR_IRTA_REG, QT_IRTA);
+	vtd_assert_no_event(t->v->dev);
+	TEST_ASSERT(!vtd_eventfd_count(efd), "eventfd signalled for QIE or an IRTA write");
 
 	/* SIRTP, IRE, IRE off: each shows in GSTS at once. */
-	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, DMA_GCMD_SIRTP, DMA_GSTS_IRTPS, DMA_GSTS_IRTPS);
+	gsts = qt_cmd(t, QT_OP_GCMD, DMA_GCMD_QIE, DMA_GCMD_SIRTP, DMA_GSTS_IRTPS, DMA_GSTS_IRTPS);
 	TEST_ASSERT(gsts == want_gsts[0], "GSTS 0x%x after SIRTP", gsts);
-	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE | DMA_GCMD_IRE, 0, DMA_GSTS_IRES, DMA_GSTS_IRES);
+	gsts = qt_cmd(t, QT_OP_GCMD, DMA_GCMD_QIE | DMA_GCMD_IRE, 0, DMA_GSTS_IRES, DMA_GSTS_IRES);
 	TEST_ASSERT(gsts == want_gsts[1], "GSTS 0x%x after IRE", gsts);
-	gsts = qt_cmd(t, OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES, 0);
+	gsts = qt_cmd(t, QT_OP_GCMD, DMA_GCMD_QIE, 0, DMA_GSTS_IRES, 0);
 	TEST_ASSERT(gsts == want_gsts[2], "GSTS 0x%x after IRE off", gsts);
-	TEST_ASSERT(eventfd_count(efd) >= 1, "eventfd not signalled for IR events");
+	TEST_ASSERT(vtd_eventfd_count(efd) >= 1, "eventfd not signalled for IR events");
 
 	for (i = 0; i < 3; i++) {
-		event_pop(t->v->dev, &e);
+		vtd_event_pop(t->v->dev, &e);
 		TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == (uint64_t)i + 1 && !e.flags &&
-			    e.desc[0] == want_gsts[i] && e.desc[1] == IRTA && !e.desc[2] &&
+			    e.desc[0] == want_gsts[i] && e.desc[1] == QT_IRTA && !e.desc[2] &&
 			    !e.desc[3],
 			    "IR event %d: type 0x%x seq %llu flags 0x%x GSTS 0x%llx IRTA 0x%llx; expected type 0x%x seq %d GSTS 0x%x IRTA 0x%llx",
 			    i, e.type, (unsigned long long)e.seq, e.flags,
 			    (unsigned long long)e.desc[0], (unsigned long long)e.desc[1],
-			    KVM_VIOMMU_EVENT_IR, i + 1, want_gsts[i], (unsigned long long)IRTA);
+			    KVM_VIOMMU_EVENT_IR, i + 1, want_gsts[i], (unsigned long long)QT_IRTA);
 	}
-	assert_no_event(t->v->dev);
+	vtd_assert_no_event(t->v->dev);
 
 	/*
 	 * None of them acknowledged: the driver's next qi_submit_sync() (the
 	 * global IEC that Linux sends after SIRTP) must complete all the same.
 	 */
 	iec = vtd_desc_iec_global();
-	index = qt_queue(t, &iec, 1, Q_WAIT | Q_RING, &wait);
+	index = qt_queue(t, &iec, 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
 	rc = qt_poll(t, index, wait, 0);
 	if (rc) {
 		/* Say what held it: if the ACK releases the wait, the IR events did. */
-		event_ack(t->v->dev, 3);
+		vtd_event_ack(t->v->dev, 3);
 		released = !qt_poll(t, index, wait, 0);
 	}
 	TEST_ASSERT(!rc,
@@ -1289,19 +912,19 @@ static void test_ir_events(void)
 	 * The Linux bring-up from the start, with the events still unACKed:
 	 * SIRTP, its global IEC, IRE.
 	 */
-	qt_cmd(t, OP_DISABLE_QI, 0, 0, 0, 0);
-	rc = qt_cmd(t, OP_BRINGUP, 0, false, IRTA, 0);
+	qt_cmd(t, QT_OP_DISABLE_QI, 0, 0, 0, 0);
+	rc = qt_cmd(t, QT_OP_BRINGUP, 0, false, QT_IRTA, 0);
 	TEST_ASSERT(!rc, "Linux bring-up with IR events unacknowledged: %d", rc);
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == 4,
 		    "bring-up's SIRTP event: type 0x%x seq %llu", e.type,
 		    (unsigned long long)e.seq);
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IR && e.seq == 5 &&
 		    e.desc[0] == (DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES),
 		    "bring-up's IRE event: type 0x%x seq %llu GSTS 0x%llx", e.type,
 		    (unsigned long long)e.seq, (unsigned long long)e.desc[0]);
-	event_ack(t->v->dev, e.seq);
+	vtd_event_ack(t->v->dev, e.seq);
 	close(efd);
 	qt_destroy(t);
 }
@@ -1327,7 +950,7 @@ static int pop_all(int dev, uint16_t did, uint64_t first_seq, int *lost, uint64_
 
 	*lost = 0;
 	for (n = 0;; n++) {
-		event_pop(dev, &e);
+		vtd_event_pop(dev, &e);
 		*lost += !!(e.flags & KVM_VIOMMU_EVENT_F_LOST);
 		if (!e.type) {
 			*last = e.seq;
@@ -1360,7 +983,7 @@ static void test_event_ring_size(void)
 
 	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
 	/* A queue of 1024 entries: the burst and more. */
-	qt_cmd(t, OP_ENABLE_QI, 2, false, 0, 0);
+	qt_cmd(t, QT_OP_ENABLE_QI, 2, false, 0, 0);
 	iotlb_burst(t, 0);
 
 	/* Queued events do not fit in a smaller ring; they move to one that holds them. */
@@ -1371,7 +994,7 @@ static void test_event_ring_size(void)
 	TEST_ASSERT(n == BURST && !lost && last == BURST,
 		    "4096 entries, then 1024: %d of %d events, %d pops with F_LOST, last seq %llu",
 		    n, BURST, lost, (unsigned long long)last);
-	event_ack(dev, last);
+	vtd_event_ack(dev, last);
 
 	/* The default ring loses most of the same burst, and says so. */
 	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 64), 0);
@@ -1380,7 +1003,7 @@ static void test_event_ring_size(void)
 	TEST_ASSERT(n == 64 && lost >= 1 && last == 2 * BURST,
 		    "64 entries: %d events, %d pops with F_LOST, last seq %llu; expected 64, F_LOST, %d",
 		    n, lost, (unsigned long long)last, 2 * BURST);
-	event_ack(dev, last);
+	vtd_event_ack(dev, last);
 
 	/* 4096 again, for a burst twice over: nothing lost. */
 	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
@@ -1390,7 +1013,7 @@ static void test_event_ring_size(void)
 	TEST_ASSERT(n == 2 * BURST && !lost && last == 4 * BURST,
 		    "4096 entries, two bursts: %d events, %d pops with F_LOST, last seq %llu", n,
 		    lost, (unsigned long long)last);
-	event_ack(dev, last);
+	vtd_event_ack(dev, last);
 
 	/* Sizes that are not a power of 2, or above 4096; and the pad. */
 	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 3), -EINVAL);
@@ -1452,16 +1075,16 @@ static void test_psi_unaligned(void)
 	unsigned int i;
 	int rc;
 
-	qt_bringup(t, 0);
+	qt_bringup(t, 0, false);
 	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
-		rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, addrs[i], 2, VTD_G_PAGE);
+		rc = qt_cmd(t, QT_OP_FLUSH_IOTLB, 7, addrs[i], 2, VTD_G_PAGE);
 		TEST_ASSERT(!rc, "qi_flush_iotlb(ADDR 0x%llx, AM 2): %d (%s)",
 			    (unsigned long long)addrs[i], rc, rc == -EINVAL ? "IQE" : "timed out");
 		qt_assert_idle(t, "after a PSI with ADDR below 2^AM set");
 	}
-	rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0x1ff000, VTD_MAMV, VTD_G_PAGE);
+	rc = qt_cmd(t, QT_OP_FLUSH_IOTLB, 7, 0x1ff000, VTD_MAMV, VTD_G_PAGE);
 	TEST_ASSERT(!rc, "qi_flush_iotlb(ADDR 0x1ff000, AM MAMV): %d", rc);
-	rc = qt_cmd(t, OP_FLUSH_IOTLB, 7, 0x1000, VTD_MAMV + 1, VTD_G_PAGE);
+	rc = qt_cmd(t, QT_OP_FLUSH_IOTLB, 7, 0x1000, VTD_MAMV + 1, VTD_G_PAGE);
 	TEST_ASSERT(rc == -EINVAL, "qi_flush_iotlb(AM MAMV + 1): %d, expected IQE (-EINVAL)", rc);
 	/* Linux's recovery: the wait over it, IQE cleared, the next submission. */
 	TEST_ASSERT(!qt_submit1(t, vtd_desc_iec_global()), "IEC after the IQE");
@@ -1471,9 +1094,9 @@ static void test_psi_unaligned(void)
 	event_config_entries(t->v->dev, KVM_VIOMMU_EVENT_IOTLB, -1, 0);
 	d = vtd_desc_iotlb(VTD_G_PAGE, 7, 0x1000, 2, false);
 	d.qw[0] |= QI_IOTLB_DW | QI_IOTLB_DR;
-	index = qt_queue(t, &d, 1, Q_WAIT | Q_RING, &wait);
+	index = qt_queue(t, &d, 1, QT_Q_WAIT | QT_Q_RING, 0, &wait);
 	TEST_ASSERT(!(qt_rd32(t, DMAR_FSTS_REG) & DMA_FSTS_IQE), "IQE on the PSI with events on");
-	event_pop(t->v->dev, &e);
+	vtd_event_pop(t->v->dev, &e);
 	TEST_ASSERT(e.type == KVM_VIOMMU_EVENT_IOTLB && e.seq == 1 &&
 		    e.flags == KVM_VIOMMU_EVENT_F_QUEUED && e.desc[0] == d.qw[0] &&
 		    e.desc[1] == d.qw[1],
@@ -1482,7 +1105,7 @@ static void test_psi_unaligned(void)
 		    (unsigned long long)e.desc[1], (unsigned long long)d.qw[0],
 		    (unsigned long long)d.qw[1]);
 	TEST_ASSERT(qt_status(t, wait) == QI_IN_USE, "wait completed before the ACK");
-	event_ack(t->v->dev, e.seq);
+	vtd_event_ack(t->v->dev, e.seq);
 	TEST_ASSERT(!qt_poll(t, index, wait, 0), "poll of the PSI's wait after the ACK");
 	qt_assert_idle(t, "after the ACK");
 	qt_destroy(t);
@@ -1505,5 +1128,6 @@ static const struct viommu_case cases[] = {
 
 int main(int argc, char *argv[])
 {
+	qt_set_guest_op(vtd_guest_op);
 	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
 }
