@@ -375,10 +375,15 @@ struct kvm_viommu_attr {
 	int (*consume)(struct kvm_viommu *viommu, void *data);
 };
 
+/* The largest structure: every call copies through the stack, unallocated. */
+#define KVM_VIOMMU_ATTR_MAX	sizeof(struct kvm_viommu_regs_state)
+
 #define KVM_VIOMMU_ATTR(_group, _attr, _type, ...)			\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
-	  .size = sizeof(struct _type), __VA_ARGS__ }
+	  .size = sizeof(struct _type) +				\
+		  BUILD_BUG_ON_ZERO(sizeof(struct _type) > KVM_VIOMMU_ATTR_MAX), \
+	  __VA_ARGS__ }
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
@@ -492,11 +497,10 @@ static int kvm_viommu_attr_get(struct kvm_viommu *viommu,
 static int kvm_viommu_attr_access(struct kvm_device *dev,
 				  struct kvm_device_attr *attr, bool set)
 {
+	u64 data[DIV_ROUND_UP(KVM_VIOMMU_ATTR_MAX, sizeof(u64))];
 	void __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct kvm_viommu *viommu = dev->private;
 	const struct kvm_viommu_attr *a;
-	void *data;
-	int r;
 
 	if (attr->flags)
 		return -EINVAL;
@@ -506,19 +510,13 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 
 	kvm_viommu_publish(viommu);
 
-	if (set)
-		data = memdup_user(uaddr, a->size);
-	else
-		data = kzalloc(a->size, GFP_KERNEL_ACCOUNT);
-	if (IS_ERR_OR_NULL(data))
-		return data ? PTR_ERR(data) : -ENOMEM;
-
-	if (set)
-		r = kvm_viommu_call(viommu, a, a->set, data);
-	else
-		r = kvm_viommu_attr_get(viommu, a, data, uaddr);
-	kfree(data);
-	return r;
+	if (!set) {
+		memset(data, 0, a->size);
+		return kvm_viommu_attr_get(viommu, a, data, uaddr);
+	}
+	if (copy_from_user(data, uaddr, a->size))
+		return -EFAULT;
+	return kvm_viommu_call(viommu, a, a->set, data);
 }
 
 static int kvm_viommu_get_attr(struct kvm_device *dev,
