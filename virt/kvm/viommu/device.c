@@ -375,15 +375,13 @@ struct kvm_viommu_attr {
 	int (*consume)(struct kvm_viommu *viommu, void *data);
 };
 
-/* The largest structure: every call copies through the stack, unallocated. */
+/* The largest structure: every call copies through the stack. */
 #define KVM_VIOMMU_ATTR_MAX	sizeof(struct kvm_viommu_regs_state)
 
 #define KVM_VIOMMU_ATTR(_group, _attr, _type, ...)			\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
-	  .size = sizeof(struct _type) +				\
-		  BUILD_BUG_ON_ZERO(sizeof(struct _type) > KVM_VIOMMU_ATTR_MAX), \
-	  __VA_ARGS__ }
+	  .size = sizeof(struct _type), __VA_ARGS__ }
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
@@ -507,6 +505,8 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 	a = kvm_viommu_find_attr(attr);
 	if (!a || !(set ? a->set : a->get))
 		return -ENXIO;
+	if (WARN_ON_ONCE(a->size > sizeof(data)))
+		return -EINVAL;
 
 	kvm_viommu_publish(viommu);
 
