@@ -369,12 +369,15 @@ static bool kvm_viommu_ir_sid_ok(struct kvm_viommu *viommu,
 static u8 kvm_viommu_ir_read(struct kvm *kvm, u64 irta, u32 index,
 			     struct vtd_irte *irte)
 {
-	gpa_t gpa = vtd_irta_base(irta) + (u64)index * VTD_IRTE_SIZE;
+	gpa_t base = vtd_irta_base(irta), gpa = base + (u64)index * VTD_IRTE_SIZE;
 	__le64 raw[2];
 	int idx, r;
 
 	if (index >= vtd_irta_entries(irta))
 		return KVM_VIOMMU_FR_IR_INDEX_OVER;
+	/* An entry past 2^64 is not in guest memory, whatever wraps to. */
+	if (gpa < base)
+		return KVM_VIOMMU_FR_IR_ROOT_INVAL;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	r = kvm_read_guest(kvm, gpa, raw, sizeof(raw));

@@ -840,11 +840,79 @@ static void test_pop_readonly(void)
 
 /* ---- driver ----------------------------------------------------------------------------- */
 
+/* ---- irt_wrap ------------------------------------------------------------------------ */
+
+/*
+ * Why: an IRT whose base lies near 2^64 put an entry's address past the
+ * top, and the read wrapped around to the guest's low memory, translating
+ * whatever lay there.  Such an entry is not in guest memory: fault 0x23.
+ */
+#define IW_BASE			0xfffffffffffff000ULL
+#define IW_IDX			0x8000	/* 0x7f000 once wrapped */
+#define IW_SID			0x0123
+
+static void test_irt_wrap(void)
+{
+	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(IW_IDX, false, 0), IW_SID);
+	struct viommu_guest *g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, true);
+	struct kvm_viommu_ir_fault f;
+	int r;
+
+	viommu_guest_start(g);
+	viommu_set_irta(g->dev, IW_BASE | KVM_VIOMMU_IRTA_EIME | 15);
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	r = viommu_signal_msi(g->vm, &m);
+	TEST_ASSERT(viommu_pop_fault(g->dev, &f), "no fault record for IRTE 0x%x", IW_IDX);
+	report("irt_wrap", "IRT at 0x%llx, IRTE 0x%x: KVM_SIGNAL_MSI %d, fault 0x%x index 0x%x",
+	       IW_BASE, IW_IDX, r, f.reason, f.index);
+	TEST_ASSERT(r == 0 && f.reason == KVM_VIOMMU_FR_IR_ROOT_INVAL && f.index == IW_IDX,
+		    "an IRTE past 2^64 was read from wrapped-around guest memory: KVM_SIGNAL_MSI %d, fault 0x%x, expected 0x23",
+		    r, f.reason);
+	viommu_guest_destroy(g);
+}
+
+/* ---- regs_state_eim ------------------------------------------------------------------- */
+
+/*
+ * Why: FEUADDR and IEUADDR exist only with extended interrupt mode; a
+ * restore must not give a guest without EIM an upper address dword it
+ * could never have written.
+ */
+static void test_regs_state_eim(void)
+{
+	const char *why = vtd_regs_unsupported();
+	struct kvm_viommu_regs_state st;
+	struct vtd_vm *v;
+	int r_fe, r_ie, r_ok;
+
+	if (why)
+		viommu_case_skip("%s", why);
+	v = vtd_vm_create_caps(event_guest, VTD_VM_DEV | VTD_VM_REGS, VTD_DEFAULT_CAP,
+			       VTD_DEFAULT_ECAP & ~ECAP_EIM);
+	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	st.feuaddr = 1;
+	r_fe = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	st.feuaddr = 0;
+	st.ieuaddr = 1;
+	r_ie = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	st.ieuaddr = 0;
+	r_ok = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	report("regs_state_eim", "without ECAP.EIM: FEUADDR 1 -> %d, IEUADDR 1 -> %d, both 0 -> %d",
+	       r_fe, r_ie, r_ok);
+	TEST_ASSERT(r_fe == -EINVAL && r_ie == -EINVAL && r_ok == 0,
+		    "REGS_STATE without EIM: FEUADDR %d, IEUADDR %d (expected EINVAL), none %d",
+		    r_fe, r_ie, r_ok);
+	vtd_vm_destroy(v);
+}
+
 static const struct viommu_case cases[] = {
 	{ "worker_mm",			test_worker_mm },
 	{ "create_device_enfile",	test_create_device_enfile },
 	{ "event_pop_userfaultfd",	test_event_pop_userfaultfd },
 	{ "pop_readonly",		test_pop_readonly },
+	{ "irt_wrap",			test_irt_wrap },
+	{ "regs_state_eim",		test_regs_state_eim },
 };
 
 int main(int argc, char *argv[])
