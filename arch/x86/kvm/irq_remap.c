@@ -300,13 +300,14 @@ bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 	 * cached cannot have been delivered either; the work item rescans
 	 * once it is.
 	 */
-	if (r == -EWOULDBLOCK &&
-	    test_and_clear_bit(pin, &ioapic->remap.scan_filled))
-		/* Not cacheable now: the next IEC rescans. */
-		WRITE_ONCE(viommu->ir_scan_stale, true);
-	else if (r == -EWOULDBLOCK)
-		kvm_ioapic_remap_defer(ioapic, BIT(pin), &ioapic->remap.scan_pins);
-	else if (!r &&
+	if (r == -EWOULDBLOCK) {
+		/* Filled, yet not cacheable now: the next IEC rescans. */
+		if (test_and_clear_bit(pin, &ioapic->remap.scan_filled))
+			WRITE_ONCE(viommu->ir_scan_stale, true);
+		else
+			kvm_ioapic_remap_defer(ioapic, BIT(pin),
+					       &ioapic->remap.scan_pins);
+	} else if (!r &&
 		 (kvm_apic_match_dest(vcpu, NULL, APIC_DEST_NOSHORT,
 				      irq.dest_id, irq.dest_mode) ||
 		  kvm_apic_pending_eoi(vcpu, irq.vector)))

@@ -96,11 +96,6 @@ int kvm_viommu_reset(struct kvm_viommu *viommu)
 	return 0;
 }
 
-static bool kvm_viommu_reserved_zero(const u64 *reserved, size_t n)
-{
-	return !memchr_inv(reserved, 0, n * sizeof(*reserved));
-}
-
 static void kvm_viommu_read_counters(struct kvm_viommu *viommu,
 				     struct kvm_viommu_counters *sum)
 {
@@ -145,9 +140,7 @@ static int kvm_viommu_set_reset(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_reset *reset = data;
 
-	if (reset->flags || reset->pad ||
-	    !kvm_viommu_reserved_zero(reset->reserved,
-				      ARRAY_SIZE(reset->reserved)))
+	if (reset->flags || reset->pad)
 		return -EINVAL;
 
 	return kvm_viommu_reset(viommu);
@@ -165,9 +158,7 @@ static int kvm_viommu_set_ir_table(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_table *table = data;
 
-	if (table->flags || table->pad ||
-	    !kvm_viommu_reserved_zero(table->reserved,
-				      ARRAY_SIZE(table->reserved)))
+	if (table->flags || table->pad)
 		return -EINVAL;
 
 	return kvm_viommu_ir_set_table(viommu, table->irta);
@@ -185,9 +176,7 @@ static int kvm_viommu_set_ir_status(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_status *status = data;
 
-	if (status->pad ||
-	    !kvm_viommu_reserved_zero(status->reserved,
-				      ARRAY_SIZE(status->reserved)))
+	if (status->pad)
 		return -EINVAL;
 
 	return kvm_viommu_ir_set_flags(viommu, status->flags);
@@ -197,8 +186,7 @@ static int kvm_viommu_set_ir_invalidate(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_iec *iec = data;
 
-	if (iec->pad ||
-	    !kvm_viommu_reserved_zero(iec->reserved, ARRAY_SIZE(iec->reserved)))
+	if (iec->pad)
 		return -EINVAL;
 
 	return kvm_viommu_ir_invalidate(viommu, iec);
@@ -214,9 +202,7 @@ static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_ioapic *ioapic = data;
 
-	if (ioapic->flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic->pad ||
-	    !kvm_viommu_reserved_zero(ioapic->reserved,
-				      ARRAY_SIZE(ioapic->reserved)))
+	if (ioapic->flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic->pad)
 		return -EINVAL;
 
 	kvm_viommu_ir_set_ioapic(viommu, ioapic);
@@ -235,9 +221,7 @@ static int kvm_viommu_set_ir_config(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_config *config = data;
 
-	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS || config->pad ||
-	    !kvm_viommu_reserved_zero(config->reserved,
-				      ARRAY_SIZE(config->reserved)))
+	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS || config->pad)
 		return -EINVAL;
 
 	WRITE_ONCE(viommu->ir_config, config->flags);
@@ -260,8 +244,7 @@ static int kvm_viommu_set_fault_eventfd(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_eventfd *efd = data;
 
-	if (efd->flags ||
-	    !kvm_viommu_reserved_zero(efd->reserved, ARRAY_SIZE(efd->reserved)))
+	if (efd->flags)
 		return -EINVAL;
 
 	return kvm_viommu_fault_set_eventfd(&viommu->faults, efd->fd);
@@ -277,9 +260,7 @@ static int kvm_viommu_set_regs_config(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_regs_config *config = data;
 
-	if (config->flags ||
-	    !kvm_viommu_reserved_zero(config->reserved,
-				      ARRAY_SIZE(config->reserved)))
+	if (config->flags)
 		return -EINVAL;
 
 	return kvm_viommu_regs_configure(viommu, config);
@@ -298,9 +279,7 @@ static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_regs_state *state = data;
 
-	if (state->flags ||
-	    !kvm_viommu_reserved_zero(state->reserved,
-				      ARRAY_SIZE(state->reserved)))
+	if (state->flags)
 		return -EINVAL;
 
 	return kvm_viommu_regs_set_state(viommu, state);
@@ -313,9 +292,7 @@ static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->pad ||
 	    fault->reserved32 || !fault->reason ||
 	    (!(fault->flags & KVM_VIOMMU_DMAR_FAULT_PASID) && fault->pasid) ||
-	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK ||
-	    !kvm_viommu_reserved_zero(fault->reserved,
-				      ARRAY_SIZE(fault->reserved)))
+	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK)
 		return -EINVAL;
 
 	return kvm_viommu_regs_dmar_fault(viommu, fault);
@@ -325,9 +302,7 @@ static int kvm_viommu_set_event_config(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_event_config *config = data;
 
-	if (config->pad ||
-	    !kvm_viommu_reserved_zero(config->reserved,
-				      ARRAY_SIZE(config->reserved)))
+	if (config->pad)
 		return -EINVAL;
 
 	return kvm_viommu_events_configure(viommu, config);
@@ -349,9 +324,6 @@ static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_event_ack *ack = data;
 
-	if (!kvm_viommu_reserved_zero(ack->reserved, ARRAY_SIZE(ack->reserved)))
-		return -EINVAL;
-
 	return kvm_viommu_event_ack(viommu, ack->seq);
 }
 
@@ -361,6 +333,7 @@ static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
  * every lock, so that a VMM page fault (userfaultfd, postcopy) never
  * holds a lock that KVM's own workers take.
  *
+ * A set with a reserved field that is not zero fails here, once for all.
  * Handlers run under viommu->lock unless @unlocked.  A @consume attribute
  * reads a record without removing it (get), and removes it only once the
  * VMM has it (consume): a failed copy loses nothing.
@@ -369,6 +342,8 @@ struct kvm_viommu_attr {
 	u32 group;
 	u64 attr;
 	size_t size;
+	/* Where the trailing reserved fields start, which must be 0 on set. */
+	size_t reserved;
 	bool unlocked;
 	int (*get)(struct kvm_viommu *viommu, void *data);
 	int (*set)(struct kvm_viommu *viommu, void *data);
@@ -378,10 +353,11 @@ struct kvm_viommu_attr {
 /* The largest structure: every call copies through the stack. */
 #define KVM_VIOMMU_ATTR_MAX	sizeof(struct kvm_viommu_regs_state)
 
-#define KVM_VIOMMU_ATTR(_group, _attr, _type, ...)			\
+#define KVM_VIOMMU_ATTR(_group, _attr, type, ...)			\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
-	  .size = sizeof(struct _type), __VA_ARGS__ }
+	  .size = sizeof(struct type),					\
+	  .reserved = offsetof(struct type, reserved), __VA_ARGS__ }
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
@@ -516,6 +492,8 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 	}
 	if (copy_from_user(data, uaddr, a->size))
 		return -EFAULT;
+	if (memchr_inv((void *)data + a->reserved, 0, a->size - a->reserved))
+		return -EINVAL;
 	return kvm_viommu_call(viommu, a, a->set, data);
 }
 

@@ -73,6 +73,19 @@ int kvm_viommu_ir_init(struct kvm_viommu *viommu)
 	return init_srcu_struct(&viommu->ir_srcu);
 }
 
+/*
+ * Notes who used @entry: what its invalidation will have to redo (an EOI
+ * scan) or wait for (a delivery).  Written once, so that hits on the fast
+ * path only read the entry's cache line.
+ */
+static void kvm_viommu_irte_note_use(struct kvm_viommu_irte *entry, bool scan)
+{
+	bool *user = scan ? &entry->scanned : &entry->used;
+
+	if (!READ_ONCE(*user))
+		WRITE_ONCE(*user, true);
+}
+
 /* Returns whether an entry that an EOI scan used was dropped. */
 static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
@@ -450,10 +463,7 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 		mutex_lock(&viommu->ir_cache_lock);
 		entry = xa_load(&viommu->irtes, index);
 		if (entry) {
-			if (scanned)
-				WRITE_ONCE(entry->scanned, true);
-			else
-				WRITE_ONCE(entry->used, true);
+			kvm_viommu_irte_note_use(entry, scanned);
 			*irte = entry->irte;
 			*x2apic = entry->x2apic;
 		}
@@ -497,10 +507,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	rcu_read_lock();
 	entry = xa_load(&viommu->irtes, req->index);
 	if (entry) {
-		if (!kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->scanned))
-			WRITE_ONCE(entry->scanned, true);
-		if (kvm_viommu_ir_is_request(ctx) && !READ_ONCE(entry->used))
-			WRITE_ONCE(entry->used, true);
+		kvm_viommu_irte_note_use(entry, !kvm_viommu_ir_is_request(ctx));
 		*irte = entry->irte;
 		*x2apic = entry->x2apic;
 		hit = true;

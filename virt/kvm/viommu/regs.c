@@ -153,7 +153,7 @@ void kvm_viommu_regs_record_fault(struct kvm_viommu *viommu,
 	mutex_unlock(&viommu->lock);
 }
 
-/* On a vCPU: the faults that workers left, into the registers. */
+/* On a vCPU: the faults that found viommu->lock taken, into the registers. */
 void kvm_viommu_regs_record_pending(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
@@ -162,6 +162,10 @@ void kvm_viommu_regs_record_pending(struct kvm_viommu *viommu)
 	bool overflow;
 
 	lockdep_assert_held(&viommu->lock);
+	/* The request is mostly for the queue: skip the lock then. */
+	if (!READ_ONCE(r->nr_pending) && !READ_ONCE(r->pending_overflow))
+		return;
+
 	spin_lock_irq(&r->pending_lock);
 	n = r->nr_pending;
 	memcpy(pending, r->pending, n * sizeof(*pending));
