@@ -148,7 +148,9 @@ void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx)
  */
 void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
 {
-	if (!xchg(&viommu->ir_fence_needed, false))
+	/* Every wait descriptor asks; mostly nothing is owed. */
+	if (!READ_ONCE(viommu->ir_fence_needed) ||
+	    !xchg(&viommu->ir_fence_needed, false))
 		return;
 
 	trace_kvm_viommu_ir_fence(READ_ONCE(viommu->ir_cache_gen));
