@@ -247,19 +247,29 @@ static void kvm_ioapic_remap_defer(struct kvm_ioapic *ioapic,
 	schedule_work(&ioapic->remap.work);
 }
 
-enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
-						    int pin,
-						    struct kvm_lapic_irq *irq)
+/*
+ * @pin's interrupt translated under the I/O APIC's lock: 0 with @irq, 1 if
+ * the RTE itself is the message, or as kvm_viommu_ir_translate().
+ */
+static int kvm_ioapic_translate_locked(struct kvm_ioapic *ioapic, int pin,
+				       enum kvm_viommu_ir_context ctx,
+				       struct kvm_lapic_irq *irq)
 {
 	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
-	int r;
 
 	lockdep_assert_held(&ioapic->lock);
 	if (!viommu)
-		return KVM_IOAPIC_DIRECT;
+		return 1;
+	return kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits, ctx,
+				    irq);
+}
 
-	r = kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits,
-				 KVM_VIOMMU_IR_ATOMIC, irq);
+enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
+						    int pin, bool line_status,
+						    struct kvm_lapic_irq *irq)
+{
+	int r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_ATOMIC, irq);
+
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
 	if (r == -EWOULDBLOCK &&
@@ -273,7 +283,30 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 	}
 
 	/* Read the IRTE, or record the fault, where that may sleep. */
+	if (line_status)
+		set_bit(pin, &ioapic->remap.line_status_pins);
 	kvm_ioapic_remap_defer(ioapic, BIT(pin), &ioapic->remap.service_pins);
+	return KVM_IOAPIC_BLOCKED;
+}
+
+enum kvm_ioapic_remap_result __kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic,
+						     int pin,
+						     struct kvm_lapic_irq *irq)
+{
+	int r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_SCAN_ATOMIC, irq);
+
+	if (r > 0)
+		return KVM_IOAPIC_DIRECT;
+	if (!r)
+		return KVM_IOAPIC_REMAPPED;
+
+	/*
+	 * Not while the work item restores the tracking: an IRTE that it
+	 * read yet could not cache would bring it back here forever.
+	 */
+	if (r == -EWOULDBLOCK &&
+	    !test_and_set_bit(pin, &ioapic->remap.rtc_pins))
+		schedule_work(&ioapic->remap.work);
 	return KVM_IOAPIC_BLOCKED;
 }
 
@@ -330,6 +363,24 @@ static void kvm_ioapic_remap_filled(struct kvm_ioapic *ioapic, int pin,
 	spin_unlock(&ioapic->lock);
 }
 
+/* Translates @pin's redirection entry as it is now, where that may sleep. */
+static int kvm_ioapic_translate_pin(struct kvm_ioapic *ioapic, int pin,
+				    enum kvm_viommu_ir_context ctx,
+				    struct kvm_lapic_irq *irq)
+{
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	u64 rte;
+
+	/* Remapping went off meanwhile: the RTE is the message. */
+	if (!viommu)
+		return 1;
+
+	spin_lock(&ioapic->lock);
+	rte = ioapic->redirtbl[pin].bits;
+	spin_unlock(&ioapic->lock);
+	return kvm_ioapic_translate(viommu, rte, ctx, irq);
+}
+
 /*
  * Reads the IRTEs of @pins into the IR cache, recording faults if @ctx is
  * a request.  Returns the pins that can be delivered now.
@@ -338,22 +389,12 @@ static unsigned long kvm_ioapic_remap_fill(struct kvm_ioapic *ioapic,
 					   unsigned long pins,
 					   enum kvm_viommu_ir_context ctx)
 {
-	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
 	unsigned long ready = 0;
 	struct kvm_lapic_irq irq;
 	int pin, r;
-	u64 rte;
 
 	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS) {
-		spin_lock(&ioapic->lock);
-		rte = ioapic->redirtbl[pin].bits;
-		spin_unlock(&ioapic->lock);
-
-		/* Remapping went off meanwhile: the RTE is the message. */
-		if (!viommu)
-			r = 1;
-		else
-			r = kvm_ioapic_translate(viommu, rte, ctx, &irq);
+		r = kvm_ioapic_translate_pin(ioapic, pin, ctx, &irq);
 		if (r < 0)
 			continue;
 		__set_bit(pin, &ready);
@@ -363,14 +404,29 @@ static unsigned long kvm_ioapic_remap_fill(struct kvm_ioapic *ioapic,
 	return ready;
 }
 
+/* Reads the IRTEs that the RTC's EOI tracking missed, and restores it. */
+static void kvm_ioapic_remap_rtc_tracking(struct kvm_ioapic *ioapic)
+{
+	unsigned long pins = READ_ONCE(ioapic->remap.rtc_pins);
+	struct kvm_lapic_irq irq;
+	int pin;
+
+	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS)
+		kvm_ioapic_translate_pin(ioapic, pin, KVM_VIOMMU_IR_SCAN, &irq);
+	if (pins)
+		kvm_ioapic_restore_rtc_eoi_tracking(ioapic);
+	for_each_set_bit(pin, &pins, IOAPIC_NUM_PINS)
+		clear_bit(pin, &ioapic->remap.rtc_pins);
+}
+
 static void kvm_ioapic_remap_work(struct work_struct *work)
 {
 	struct kvm_ioapic *ioapic = container_of(work, struct kvm_ioapic,
 						 remap.work);
 	unsigned long service = xchg(&ioapic->remap.service_pins, 0);
 	unsigned long scan = xchg(&ioapic->remap.scan_pins, 0);
+	unsigned long ready, line_status;
 	struct kvm_viommu *viommu;
-	unsigned long ready;
 	int pin, idx = 0;
 
 	/* Rescan before delivering, so that the vCPU exits on the EOI. */
@@ -385,14 +441,20 @@ static void kvm_ioapic_remap_work(struct work_struct *work)
 	ready = kvm_ioapic_remap_fill(ioapic, service, KVM_VIOMMU_IR_PROCESS);
 	/* A blocked edge is dropped; a level waits for an IEC. */
 	kvm_ioapic_remap_mark(service & ~ready, &ioapic->remap.blocked_pins);
+	line_status = READ_ONCE(ioapic->remap.line_status_pins) & service;
 	if (ready)
-		kvm_ioapic_service_deferred(ioapic, ready);
+		kvm_ioapic_service_deferred(ioapic, ready, line_status);
 	/* A level pin whose line fell meanwhile is translated afresh later. */
-	for_each_set_bit(pin, &ready, IOAPIC_NUM_PINS)
-		clear_bit(pin, &ioapic->remap.service_filled);
+	for_each_set_bit(pin, &service, IOAPIC_NUM_PINS) {
+		clear_bit(pin, &ioapic->remap.line_status_pins);
+		if (test_bit(pin, &ready))
+			clear_bit(pin, &ioapic->remap.service_filled);
+	}
 
 	if (viommu)
 		kvm_viommu_ir_exit(viommu, idx);
+
+	kvm_ioapic_remap_rtc_tracking(ioapic);
 }
 
 void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic)

@@ -19,6 +19,8 @@ struct kvm_ioapic_remap {
 	unsigned long service_pins;	/* to deliver once translated */
 	unsigned long scan_pins;	/* to rescan for EOIs once translated */
 	unsigned long blocked_pins;	/* faulted; retried after an IEC */
+	unsigned long line_status_pins;	/* service_pins the RTC tracks */
+	unsigned long rtc_pins;		/* missed by the RTC's EOI tracking */
 	/*
 	 * Pins the work item translated, which the cache may not hold (an
 	 * allocation failed, or the guest's invalidations kept overtaking
@@ -66,8 +68,11 @@ void __kvm_msi_remap_done(struct kvm_msi_remap *remap, bool delivered);
 void kvm_ioapic_remap_init(struct kvm_ioapic *ioapic);
 void kvm_ioapic_remap_destroy(struct kvm_ioapic *ioapic);
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
-						    int pin,
+						    int pin, bool line_status,
 						    struct kvm_lapic_irq *irq);
+enum kvm_ioapic_remap_result __kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic,
+						     int pin,
+						     struct kvm_lapic_irq *irq);
 bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 				ulong *ioapic_handled_vectors);
 
@@ -121,15 +126,32 @@ static inline void kvm_msi_remap_done(struct kvm_msi_remap *remap,
 
 /*
  * Translates the interrupt of I/O APIC @pin into @irq if the guest's VT-d
- * IOMMU remaps it.  Called with ioapic->lock held.
+ * IOMMU remaps it.  A pin that waits for its IRTE is delivered later,
+ * with @line_status.  Called with ioapic->lock held.
  */
 static inline enum kvm_ioapic_remap_result
-kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic, int pin,
+kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic, int pin, bool line_status,
 		     struct kvm_lapic_irq *irq)
 {
 #ifdef CONFIG_KVM_VIOMMU
 	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
-		return __kvm_ioapic_remap_irq(ioapic, pin, irq);
+		return __kvm_ioapic_remap_irq(ioapic, pin, line_status, irq);
+#endif
+	return KVM_IOAPIC_DIRECT;
+}
+
+/*
+ * As kvm_ioapic_remap_irq(), for the RTC's EOI tracking, which delivers
+ * nothing: a pin that waits for its IRTE has the tracking restored once
+ * it is read.  Called with ioapic->lock held.
+ */
+static inline enum kvm_ioapic_remap_result
+kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic, int pin,
+		      struct kvm_lapic_irq *irq)
+{
+#ifdef CONFIG_KVM_VIOMMU
+	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+		return __kvm_ioapic_remap_peek(ioapic, pin, irq);
 #endif
 	return KVM_IOAPIC_DIRECT;
 }
