@@ -61,10 +61,13 @@
  *                    write the IRTE into guest memory, then an index IEC
  *                    through the device.  qemu_ns: what QEMU does with
  *                    interrupt remapping in userspace, KVM_SET_GSI_ROUTING
- *                    of all 56 routes with the MSI route rewritten.
- *                    ratio=qemu/kernel.  ioctl_floor_ns: the cheapest
- *                    device ioctl, the floor under kernel_ns.  N/100
- *                    operations per side.
+ *                    of all 56 routes with the MSI route rewritten.  Both
+ *                    are the median over rounds of a round's time per
+ *                    retarget: the four spinning vCPUs preempt the timing
+ *                    thread at random, for far longer than a retarget.
+ *                    ratio=qemu/kernel, target >= 10.  ioctl_floor_ns: the
+ *                    cheapest device ioctl, the floor under kernel_ns.
+ *                    N/100 operations a side, in rounds of 32.
  *
  *   ioapic_remap     A level-triggered in-kernel I/O APIC pin: each
  *                    operation raises the line (KVM_IRQ_LINE), waits for the
@@ -372,6 +375,20 @@ static double ns_ratio(const struct side_result *num, const struct side_result *
 	return den->ns_per_op > 0 ? num->ns_per_op / den->ns_per_op : 0.0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of @n > 0 values, which it sorts. */
+static double median(double *v, uint64_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* "bench NAME A=<ns> B=<ns> ratio=R exits_per_op=<side under test>" */
 static void print_pair(const char *name, const char *a_key, const struct side_result *a,
 		       const char *b_key, const struct side_result *b, double ratio,
@@ -655,9 +672,11 @@ static void rt_retarget(struct retarget *rt, bool kernel, int j)
  */
 static void rt_phase(struct retarget *rt, bool kernel, uint64_t n, struct side_result *res)
 {
-	uint64_t exits = viommu_guest_exits(rt->g), ns = 0, t0, done;
+	uint64_t exits = viommu_guest_exits(rt->g), t0, done, rounds = 0;
+	double *round_ns = calloc(n / RT_MSIS + 1, sizeof(*round_ns));
 	int j, round;
 
+	TEST_ASSERT(round_ns, "%llu per-round times", (unsigned long long)n);
 	for (done = 0; done < n; done += round) {
 		round = n - done < RT_MSIS ? n - done : RT_MSIS;
 		t0 = now_ns();
@@ -665,14 +684,15 @@ static void rt_phase(struct retarget *rt, bool kernel, uint64_t n, struct side_r
 			rt->dest[j] = (rt->dest[j] + 1) % RT_VCPUS;
 			rt_retarget(rt, kernel, j);
 		}
-		ns += now_ns() - t0;
+		round_ns[rounds++] = (double)(now_ns() - t0) / round;
 		for (j = 0; j < round; j++)
 			rt_verify(rt, j);
 	}
 	if (res) {
-		res->ns_per_op = (double)ns / n;
+		res->ns_per_op = median(round_ns, rounds);
 		res->exits_per_op = (double)(viommu_guest_exits(rt->g) - exits) / n;
 	}
+	free(round_ns);
 }
 
 /*
@@ -1010,13 +1030,6 @@ static void qb_phase(struct vtd_vm *v, uint64_t phase, uint64_t n, struct side_r
 
 #define QB_SLICES	8
 
-static int qb_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The kernel side in QB_SLICES slices of @slice operations, each right
  * after as many MMIO writes that an ioeventfd completes in the floor VM
@@ -1041,8 +1054,7 @@ static double qb_kernel_vs_floor(struct vtd_vm *v, uint64_t phase, uint64_t slic
 		kernel->exits_per_op += ks.exits_per_op / QB_SLICES;
 		floor->ns_per_op += fs.ns_per_op / QB_SLICES;
 	}
-	qsort(ratio, QB_SLICES, sizeof(*ratio), qb_cmp_double);
-	return (ratio[QB_SLICES / 2 - 1] + ratio[QB_SLICES / 2]) / 2;
+	return median(ratio, QB_SLICES);
 }
 
 static int qi_row(const char *name, const struct bench_opts *o, int kind, uint64_t div)
