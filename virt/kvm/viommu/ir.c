@@ -32,6 +32,12 @@ struct kvm_viommu_irte {
 	bool scanned;
 	/* A request used it: dropping it needs the next wait to fence. */
 	bool used;
+	/*
+	 * Cleared by an invalidation, which leaves the entry in place: the
+	 * fill that reads the IRTE again replaces it.  That keeps the
+	 * allocator off the guest's IEC, which a retarget pays for.
+	 */
+	bool valid;
 	struct rcu_head rcu;
 };
 
@@ -86,6 +92,15 @@ static void kvm_viommu_irte_note_use(struct kvm_viommu_irte *entry, bool scan)
 		WRITE_ONCE(*user, true);
 }
 
+/* The entry cached for @index, if valid.  Under RCU or ir_cache_lock. */
+static struct kvm_viommu_irte *kvm_viommu_ir_lookup(struct kvm_viommu *viommu,
+						    u32 index)
+{
+	struct kvm_viommu_irte *entry = xa_load(&viommu->irtes, index);
+
+	return entry && READ_ONCE(entry->valid) ? entry : NULL;
+}
+
 /* Returns whether an entry that an EOI scan used was dropped. */
 static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
@@ -97,20 +112,24 @@ static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 	lockdep_assert_held(&viommu->ir_cache_lock);
 
 	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
+		if (!entry->valid)
+			continue;
 		scanned |= READ_ONCE(entry->scanned);
 		if (READ_ONCE(entry->used))
 			WRITE_ONCE(viommu->ir_fence_needed, true);
-		xa_erase(&viommu->irtes, index);
-		kfree_rcu(entry, rcu);
+		WRITE_ONCE(entry->valid, false);
 	}
 	return scanned;
 }
 
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 {
-	mutex_lock(&viommu->ir_cache_lock);
-	kvm_viommu_ir_flush_range(viommu, 0, ULONG_MAX);
-	mutex_unlock(&viommu->ir_cache_lock);
+	struct kvm_viommu_irte *entry;
+	unsigned long index;
+
+	/* Unpublished: no translation can hold an entry any more. */
+	xa_for_each(&viommu->irtes, index, entry)
+		kfree(entry);
 	xa_destroy(&viommu->irtes);
 	cleanup_srcu_struct(&viommu->ir_srcu);
 
@@ -414,7 +433,7 @@ static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
 				 u64 gen, bool scanned, bool x2apic,
 				 const struct vtd_irte *irte)
 {
-	struct kvm_viommu_irte *entry;
+	struct kvm_viommu_irte *entry, *old;
 	bool cached = false;
 
 	entry = kmalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
@@ -424,7 +443,7 @@ static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
 		goto out;
 
 	cached = true;
-	if (xa_load(&viommu->irtes, index))
+	if (kvm_viommu_ir_lookup(viommu, index))
 		goto out;
 	/* Not caching only costs a later miss, so failure is no fault. */
 	if (entry) {
@@ -432,9 +451,13 @@ static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
 		entry->x2apic = x2apic;
 		entry->scanned = scanned;
 		entry->used = !scanned;
-		if (!xa_err(xa_store(&viommu->irtes, index, entry,
-				     GFP_KERNEL_ACCOUNT)))
+		entry->valid = true;
+		old = xa_store(&viommu->irtes, index, entry, GFP_KERNEL_ACCOUNT);
+		if (!xa_is_err(old)) {
+			if (old)
+				kfree_rcu(old, rcu);
 			entry = NULL;
+		}
 	}
 out:
 	mutex_unlock(&viommu->ir_cache_lock);
@@ -463,7 +486,7 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 
 	for (tries = 0; tries < KVM_VIOMMU_IR_FILL_TRIES; tries++) {
 		mutex_lock(&viommu->ir_cache_lock);
-		entry = xa_load(&viommu->irtes, index);
+		entry = kvm_viommu_ir_lookup(viommu, index);
 		if (entry) {
 			kvm_viommu_irte_note_use(entry, scanned);
 			*irte = entry->irte;
@@ -507,7 +530,7 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	u8 reason;
 
 	rcu_read_lock();
-	entry = xa_load(&viommu->irtes, req->index);
+	entry = kvm_viommu_ir_lookup(viommu, req->index);
 	if (entry) {
 		kvm_viommu_irte_note_use(entry, !kvm_viommu_ir_is_request(ctx));
 		*irte = entry->irte;
