@@ -13,6 +13,7 @@
 
 struct kvm;
 struct kvm_vcpu;
+struct kvm_viommu;
 
 /*
  * Where an interrupt is translated, and why.  A request delivers the
@@ -34,20 +35,22 @@ enum kvm_viommu_ir_context {
 int kvm_viommu_ops_init(void);
 void kvm_viommu_ops_exit(void);
 
-/* True while any VM has interrupt remapping enabled. */
-DECLARE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
+/* Some VM has had interrupt remapping on: the hooks test this first. */
+DECLARE_STATIC_KEY_FALSE(kvm_viommu_remapping_key);
 
-bool __kvm_viommu_ir_enabled(struct kvm *kvm);
+struct kvm_viommu *__kvm_viommu_remapping(struct kvm *kvm);
 
 /*
- * Whether @kvm's MSIs are translated by its VT-d IOMMU.  Hardware that
- * posts interrupts straight into a vCPU would bypass the translation and
- * its invalidation, so such routes stay on the remapped path.
+ * @kvm's VT-d IOMMU if it remaps interrupts now, else NULL: the one test
+ * of "is remapping on".  Hardware that posts interrupts straight into a
+ * vCPU would bypass the translation and its invalidation, so such routes
+ * stay on the remapped path while it is.
  */
-static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
+static inline struct kvm_viommu *kvm_viommu_remapping(struct kvm *kvm)
 {
-	return static_branch_unlikely(&kvm_viommu_ir_enabled) &&
-	       __kvm_viommu_ir_enabled(kvm);
+	if (!static_branch_unlikely(&kvm_viommu_remapping_key))
+		return NULL;
+	return __kvm_viommu_remapping(kvm);
 }
 
 /* A vCPU handles the request that kvm_arch_viommu_request_vcpus() made. */
@@ -80,9 +83,9 @@ static inline void kvm_viommu_ops_exit(void)
 {
 }
 
-static inline bool kvm_viommu_ir_enabled_in(struct kvm *kvm)
+static inline struct kvm_viommu *kvm_viommu_remapping(struct kvm *kvm)
 {
-	return false;
+	return NULL;
 }
 
 #endif /* CONFIG_KVM_VIOMMU */

@@ -176,8 +176,8 @@ int main(void)
 	if (viommu_attr(dev, KVM_GET_DEVICE_ATTR, KVM_DEV_VIOMMU_GRP_CTRL,
 			KVM_DEV_VIOMMU_CTRL_INFO, &info))
 		die("get KVM_DEV_VIOMMU_CTRL_INFO");
-	printf("- With an in-kernel irqchip, the VM gets its VT-d IOMMU: fd %d, ABI %u.\n",
-	       dev, info.abi_version);
+	printf("- With an in-kernel irqchip, the VM gets its VT-d IOMMU: fd %d, flags 0x%x.\n",
+	       dev, info.flags);
 
 	ret = create_viommu(vm, 0);
 	printf("- A second VT-d IOMMU on the same VM is refused: %s.\n",
@@ -204,9 +204,10 @@ int main(void)
 	run_guest(kvm, vm);
 
 	close(vm);
-	printf("- Closed the VM's fd; the device fd still answers: ABI version %u.\n",
-	       viommu_attr(dev, KVM_GET_DEVICE_ATTR, KVM_DEV_VIOMMU_GRP_CTRL,
-			   KVM_DEV_VIOMMU_CTRL_INFO, &info) ? 0 : info.abi_version);
+	ret = viommu_attr(dev, KVM_GET_DEVICE_ATTR, KVM_DEV_VIOMMU_GRP_CTRL,
+			  KVM_DEV_VIOMMU_CTRL_INFO, &info) ? -errno : 0;
+	printf("- Closed the VM's fd; the device fd still answers: %s, flags 0x%x.\n",
+	       strerror(-ret), info.flags);
 	close(dev);
 	printf("- Closed the device fd: the VM and its VT-d IOMMU are gone.\n");
 	close(kvm);

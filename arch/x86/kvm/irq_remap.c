@@ -8,12 +8,14 @@
 
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
+#include <linux/msi.h>
+
+#include <kvm/viommu.h>
 
 #include "ioapic.h"
 #include "irq.h"
 #include "irq_remap.h"
 #include "lapic.h"
-#include "../../../virt/kvm/viommu/viommu.h"
 
 bool kvm_arch_viommu_supported(struct kvm *kvm)
 {
@@ -53,23 +55,14 @@ void kvm_arch_viommu_send_msi(struct kvm *kvm, u64 address, u32 data)
 		.msi.address_hi = upper_32_bits(address),
 		.msi.data = data,
 	};
+	struct msi_msg msg = { .address_lo = e.msi.address_lo };
 	struct kvm_lapic_irq irq;
 
 	/* A message that is not an interrupt goes nowhere, as on hardware. */
-	if ((address & 0xfff00000) != 0xfee00000)
+	if (msg.arch_addr_lo.base_address != X86_MSI_BASE_ADDRESS_LOW)
 		return;
 	kvm_set_msi_irq(kvm, &e, &irq);
 	kvm_irq_delivery_to_apic(kvm, NULL, &irq, NULL);
-}
-
-/* The VM's VT-d IOMMU if it remaps interrupts, else NULL. */
-static struct kvm_viommu *kvm_viommu_remapping(struct kvm *kvm)
-{
-	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
-
-	if (viommu && (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_ENABLE))
-		return viommu;
-	return NULL;
 }
 
 static void kvm_irte_to_lapic_irq(const struct vtd_irte *irte, bool x2apic,
@@ -111,7 +104,8 @@ static void kvm_irte_x2apic_dest_exact(struct kvm *kvm,
 }
 
 /* Returns 0 with @irq translated, or as kvm_viommu_ir_translate(). */
-static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
+static int kvm_viommu_translate_irq(struct kvm *kvm,
+				    struct kvm_viommu *viommu,
 				    const struct kvm_viommu_ir_request *req,
 				    enum kvm_viommu_ir_context ctx,
 				    struct kvm_lapic_irq *irq)
@@ -126,26 +120,15 @@ static int kvm_viommu_translate_irq(struct kvm_viommu *viommu,
 
 	kvm_irte_to_lapic_irq(&irte, x2apic, irq);
 	if (x2apic)
-		kvm_irte_x2apic_dest_exact(viommu->kvm, irq);
+		kvm_irte_x2apic_dest_exact(kvm, irq);
 	return 0;
-}
-
-/* Returns 1 if a compatibility-format interrupt passes, else the fault. */
-static int kvm_viommu_compat(struct kvm_viommu *viommu,
-			     const struct kvm_viommu_ir_request *req,
-			     enum kvm_viommu_ir_context ctx)
-{
-	if (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_CFIS)
-		return 1;
-	return kvm_viommu_ir_fault(viommu, req, ctx, KVM_VIOMMU_FR_IR_COMPAT,
-				   NULL);
 }
 
 /*
  * Translates a remappable MSI.  A request stays in flight from before its
  * lookup until the caller has delivered it (kvm_msi_remap_done()).
  */
-static int kvm_viommu_remap_msi(struct kvm_viommu *viommu,
+static int kvm_viommu_remap_msi(struct kvm *kvm, struct kvm_viommu *viommu,
 				const struct kvm_viommu_ir_request *req,
 				enum kvm_viommu_ir_context ctx,
 				struct kvm_lapic_irq *irq,
@@ -154,10 +137,10 @@ static int kvm_viommu_remap_msi(struct kvm_viommu *viommu,
 	int r;
 
 	if (!remap)
-		return kvm_viommu_translate_irq(viommu, req, ctx, irq);
+		return kvm_viommu_translate_irq(kvm, viommu, req, ctx, irq);
 
 	remap->srcu_idx = kvm_viommu_ir_enter(viommu);
-	r = kvm_viommu_translate_irq(viommu, req, ctx, irq);
+	r = kvm_viommu_translate_irq(kvm, viommu, req, ctx, irq);
 	if (r) {
 		kvm_viommu_ir_exit(viommu, remap->srcu_idx);
 		return r;
@@ -175,13 +158,24 @@ void __kvm_msi_remap_done(struct kvm_msi_remap *remap, bool delivered)
 	kvm_viommu_ir_exit(remap->viommu, remap->srcu_idx);
 }
 
+/* A remappable MSI's handle: handle[14:0] in address 19:5, handle[15] in 2. */
+static u32 kvm_msi_remap_handle(const struct msi_msg *msg)
+{
+	return msg->arch_addr_lo.dmar_index_0_14 |
+	       msg->arch_addr_lo.dmar_index_15 << 15;
+}
+
 int kvm_viommu_set_msi_irq(struct kvm *kvm,
 			   struct kvm_kernel_irq_routing_entry *e,
 			   struct kvm_lapic_irq *irq,
 			   enum kvm_viommu_ir_context ctx,
 			   struct kvm_msi_remap *remap)
 {
-	u64 address = (u64)e->msi.address_hi << 32 | e->msi.address_lo;
+	struct msi_msg msg = {
+		.address_lo = e->msi.address_lo,
+		.address_hi = e->msi.address_hi,
+		.data = e->msi.data,
+	};
 	struct kvm_viommu_ir_request req = {
 		.sid = e->msi.devid,
 		.has_sid = e->msi.flags & KVM_MSI_VALID_DEVID,
@@ -193,18 +187,24 @@ int kvm_viommu_set_msi_irq(struct kvm *kvm,
 	if (!viommu)
 		goto compat;
 
-	if (!vtd_msi_remappable(address)) {
-		r = kvm_viommu_compat(viommu, &req, ctx);
+	if (!msg.arch_addr_lo.dmar_format) {
+		r = kvm_viommu_ir_compat(viommu, &req, ctx);
 		if (r < 0)
 			return r;
 		goto compat;
 	}
 
-	reason = vtd_msi_index(address, e->msi.data, &req.index);
+	/* The upper address of a remappable request is reserved. */
+	if (msg.address_hi)
+		reason = KVM_VIOMMU_FR_IR_REQ_RSVD;
+	else
+		reason = vtd_msi_index(kvm_msi_remap_handle(&msg),
+				       msg.arch_addr_lo.dmar_subhandle_valid,
+				       msg.data, &req.index);
 	if (reason)
 		return kvm_viommu_ir_fault(viommu, &req, ctx, reason, NULL);
 
-	return kvm_viommu_remap_msi(viommu, &req, ctx, irq, remap);
+	return kvm_viommu_remap_msi(kvm, viommu, &req, ctx, irq, remap);
 
 compat:
 	kvm_set_msi_irq(kvm, e, irq);
@@ -216,8 +216,8 @@ compat:
  * it.  Returns 0 with @irq translated, 1 if the RTE itself is the message
  * (compatibility format, allowed by CFIS), or as kvm_viommu_ir_translate().
  */
-static int kvm_ioapic_translate(struct kvm_viommu *viommu, u64 rte,
-				enum kvm_viommu_ir_context ctx,
+static int kvm_ioapic_translate(struct kvm *kvm, struct kvm_viommu *viommu,
+				u64 rte, enum kvm_viommu_ir_context ctx,
 				struct kvm_lapic_irq *irq)
 {
 	bool remappable = vtd_ioapic_rte_remappable(rte);
@@ -227,8 +227,8 @@ static int kvm_ioapic_translate(struct kvm_viommu *viommu, u64 rte,
 				     remappable ? vtd_ioapic_rte_index(rte) : 0,
 				     &req);
 	if (!remappable)
-		return kvm_viommu_compat(viommu, &req, ctx);
-	return kvm_viommu_translate_irq(viommu, &req, ctx, irq);
+		return kvm_viommu_ir_compat(viommu, &req, ctx);
+	return kvm_viommu_translate_irq(kvm, viommu, &req, ctx, irq);
 }
 
 static void kvm_ioapic_remap_mark(unsigned long pins, unsigned long *set)
@@ -260,8 +260,8 @@ static int kvm_ioapic_translate_locked(struct kvm_ioapic *ioapic, int pin,
 	lockdep_assert_held(&ioapic->lock);
 	if (!viommu)
 		return 1;
-	return kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits, ctx,
-				    irq);
+	return kvm_ioapic_translate(ioapic->kvm, viommu,
+				    ioapic->redirtbl[pin].bits, ctx, irq);
 }
 
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
@@ -322,7 +322,7 @@ bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 	if (!viommu)
 		return false;
 
-	r = kvm_ioapic_translate(viommu, ioapic->redirtbl[pin].bits,
+	r = kvm_ioapic_translate(vcpu->kvm, viommu, ioapic->redirtbl[pin].bits,
 				 KVM_VIOMMU_IR_SCAN_ATOMIC, &irq);
 	if (r > 0)
 		return false;
@@ -336,7 +336,7 @@ bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 	if (r == -EWOULDBLOCK) {
 		/* Filled, yet not cacheable now: the next IEC rescans. */
 		if (test_and_clear_bit(pin, &ioapic->remap.scan_filled))
-			WRITE_ONCE(viommu->ir_scan_stale, true);
+			kvm_viommu_ir_scan_stale(viommu);
 		else
 			kvm_ioapic_remap_defer(ioapic, BIT(pin),
 					       &ioapic->remap.scan_pins);
@@ -378,7 +378,7 @@ static int kvm_ioapic_translate_pin(struct kvm_ioapic *ioapic, int pin,
 	spin_lock(&ioapic->lock);
 	rte = ioapic->redirtbl[pin].bits;
 	spin_unlock(&ioapic->lock);
-	return kvm_ioapic_translate(viommu, rte, ctx, irq);
+	return kvm_ioapic_translate(ioapic->kvm, viommu, rte, ctx, irq);
 }
 
 /*

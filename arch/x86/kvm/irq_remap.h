@@ -107,7 +107,7 @@ static inline int kvm_set_msi_irq_remapped(struct kvm *kvm,
 #ifdef CONFIG_KVM_VIOMMU
 	if (remap)
 		remap->viommu = NULL;
-	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+	if (static_branch_unlikely(&kvm_viommu_remapping_key))
 		return kvm_viommu_set_msi_irq(kvm, e, irq, ctx, remap);
 #endif
 	kvm_set_msi_irq(kvm, e, irq);
@@ -134,7 +134,7 @@ kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic, int pin, bool line_status,
 		     struct kvm_lapic_irq *irq)
 {
 #ifdef CONFIG_KVM_VIOMMU
-	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+	if (static_branch_unlikely(&kvm_viommu_remapping_key))
 		return __kvm_ioapic_remap_irq(ioapic, pin, line_status, irq);
 #endif
 	return KVM_IOAPIC_DIRECT;
@@ -150,7 +150,7 @@ kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic, int pin,
 		      struct kvm_lapic_irq *irq)
 {
 #ifdef CONFIG_KVM_VIOMMU
-	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+	if (static_branch_unlikely(&kvm_viommu_remapping_key))
 		return __kvm_ioapic_remap_peek(ioapic, pin, irq);
 #endif
 	return KVM_IOAPIC_DIRECT;
@@ -166,7 +166,7 @@ static inline bool kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 					    ulong *ioapic_handled_vectors)
 {
 #ifdef CONFIG_KVM_VIOMMU
-	if (static_branch_unlikely(&kvm_viommu_ir_enabled))
+	if (static_branch_unlikely(&kvm_viommu_remapping_key))
 		return __kvm_ioapic_scan_remapped(vcpu, pin,
 						  ioapic_handled_vectors);
 #endif

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The register page's pure logic in virt/kvm/viommu/vtd.h: capability
+ * The register page's pure logic in include/kvm/vtd.h: capability
  * checks, queue geometry and invalidation descriptor validation.
  */
 
-#include "vtd.h"
+#include <kvm/vtd.h>
 #include "tap.h"
 
 #define QI_IR		(VTD_ECAP_QI | VTD_ECAP_IR)

@@ -117,7 +117,6 @@ static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_info *info = data;
 
-	info->abi_version = KVM_VIOMMU_ABI_VERSION;
 	info->flags = KVM_VIOMMU_INFO_MSI_DEVID;
 	return 0;
 }
@@ -140,7 +139,7 @@ static int kvm_viommu_set_reset(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_reset *reset = data;
 
-	if (reset->flags || reset->pad)
+	if (reset->flags)
 		return -EINVAL;
 
 	return kvm_viommu_reset(viommu);
@@ -154,14 +153,24 @@ static int kvm_viommu_get_ir_table(struct kvm_viommu *viommu, void *data)
 	return 0;
 }
 
+/*
+ * Once KVM serves the register page, the guest's registers and REGS_STATE
+ * are the one way to set the IR state.
+ */
+static int kvm_viommu_ir_state_settable(struct kvm_viommu *viommu)
+{
+	return viommu->regs.configured ? -EBUSY : 0;
+}
+
 static int kvm_viommu_set_ir_table(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_table *table = data;
 
-	if (table->flags || table->pad)
+	if (table->flags || table->__reserved)
 		return -EINVAL;
 
-	return kvm_viommu_ir_set_table(viommu, table->irta);
+	return kvm_viommu_ir_state_settable(viommu) ?:
+	       kvm_viommu_ir_set_table(viommu, table->irta);
 }
 
 static int kvm_viommu_get_ir_status(struct kvm_viommu *viommu, void *data)
@@ -176,20 +185,13 @@ static int kvm_viommu_set_ir_status(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_status *status = data;
 
-	if (status->pad)
-		return -EINVAL;
-
-	return kvm_viommu_ir_set_flags(viommu, status->flags);
+	return kvm_viommu_ir_state_settable(viommu) ?:
+	       kvm_viommu_ir_set_flags(viommu, status->flags);
 }
 
 static int kvm_viommu_set_ir_invalidate(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_iec *iec = data;
-
-	if (iec->pad)
-		return -EINVAL;
-
-	return kvm_viommu_ir_invalidate(viommu, iec);
+	return kvm_viommu_ir_invalidate(viommu, data);
 }
 
 static int kvm_viommu_get_ir_ioapic(struct kvm_viommu *viommu, void *data)
@@ -202,7 +204,7 @@ static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_ioapic *ioapic = data;
 
-	if (ioapic->flags & ~KVM_VIOMMU_IOAPIC_SID_VALID || ioapic->pad)
+	if (ioapic->flags & ~KVM_VIOMMU_IOAPIC_SID_VALID)
 		return -EINVAL;
 
 	kvm_viommu_ir_set_ioapic(viommu, ioapic);
@@ -221,33 +223,49 @@ static int kvm_viommu_set_ir_config(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_ir_config *config = data;
 
-	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS || config->pad)
+	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS)
 		return -EINVAL;
 
 	WRITE_ONCE(viommu->ir_config, config->flags);
 	return 0;
 }
 
-static int kvm_viommu_peek_ir_fault(struct kvm_viommu *viommu, void *data)
+/*
+ * A get that makes a file: the file gets its number at once, but joins
+ * the VMM's file table only once the VMM has the number.
+ */
+struct kvm_viommu_ring_fd_get {
+	struct kvm_viommu_ring_fd out;
+	struct file *file;
+};
+
+static int kvm_viommu_get_ring_fd(struct kvm_viommu_ring *ring, void *data)
 {
-	kvm_viommu_fault_peek(&viommu->faults, data);
+	struct kvm_viommu_ring_fd_get *get = data;
+	int fd;
+
+	fd = kvm_viommu_ring_get_file(ring, &get->file);
+	if (fd < 0)
+		return fd;
+	get->out.fd = fd;
 	return 0;
 }
 
-static int kvm_viommu_consume_ir_fault(struct kvm_viommu *viommu, void *data)
+static int kvm_viommu_get_fault_fd(struct kvm_viommu *viommu, void *data)
 {
-	kvm_viommu_fault_consume(&viommu->faults, data);
-	return 0;
+	return kvm_viommu_get_ring_fd(&viommu->faults, data);
 }
 
-static int kvm_viommu_set_fault_eventfd(struct kvm_viommu *viommu, void *data)
+static int kvm_viommu_get_event_fd(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_eventfd *efd = data;
+	return kvm_viommu_get_ring_fd(&viommu->events.ring, data);
+}
 
-	if (efd->flags)
-		return -EINVAL;
+static void kvm_viommu_ring_fd_copied(void *data, bool copied)
+{
+	struct kvm_viommu_ring_fd_get *get = data;
 
-	return kvm_viommu_fault_set_eventfd(&viommu->faults, efd->fd);
+	kvm_viommu_ring_install_file(get->out.fd, get->file, copied);
 }
 
 static int kvm_viommu_get_regs_config(struct kvm_viommu *viommu, void *data)
@@ -289,8 +307,8 @@ static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_dmar_fault *fault = data;
 
-	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->pad ||
-	    fault->reserved32 || !fault->reason ||
+	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->__reserved ||
+	    !fault->reason ||
 	    (!(fault->flags & KVM_VIOMMU_DMAR_FAULT_PASID) && fault->pasid) ||
 	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK)
 		return -EINVAL;
@@ -300,24 +318,7 @@ static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 
 static int kvm_viommu_set_event_config(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_event_config *config = data;
-
-	if (config->pad)
-		return -EINVAL;
-
-	return kvm_viommu_events_configure(viommu, config);
-}
-
-static int kvm_viommu_peek_event(struct kvm_viommu *viommu, void *data)
-{
-	kvm_viommu_event_peek(&viommu->events, data);
-	return 0;
-}
-
-static int kvm_viommu_consume_event(struct kvm_viommu *viommu, void *data)
-{
-	kvm_viommu_event_consume(&viommu->events, data);
-	return 0;
+	return kvm_viommu_events_configure(viommu, data);
 }
 
 static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
@@ -328,77 +329,80 @@ static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
 }
 
 /*
- * One attribute: the size of its structure, and what get and set do with
- * it.  The structure is copied between the VMM and the kernel outside
- * every lock, so that a VMM page fault (userfaultfd, postcopy) never
- * holds a lock that KVM's own workers take.
+ * One attribute: its structure, up to the last field that means
+ * something, and what get and set do with it.  The structure is copied
+ * between the VMM and the kernel outside every lock, so that a VMM page
+ * fault (userfaultfd, postcopy) never holds a lock that KVM's own workers
+ * take.
  *
- * A set with a reserved field that is not zero fails here, once for all.
- * Handlers run under viommu->lock unless @unlocked.  A @consume attribute
- * reads a record without removing it (get), and removes it only once the
- * VMM has it (consume): a failed copy loses nothing.
+ * A set with anything but zeroes after @last fails here, once for all.
+ * Handlers run under viommu->lock unless @unlocked.  A get with @copied
+ * learns whether the VMM got the structure: it makes something that must
+ * not exist unless the VMM knows of it.
  */
 struct kvm_viommu_attr {
 	u32 group;
 	u64 attr;
 	size_t size;
-	/* Where the trailing reserved fields start, which must be 0 on set. */
-	size_t reserved;
+	/* offsetofend() of the last field; what follows must be 0 on set. */
+	size_t last;
 	bool unlocked;
 	int (*get)(struct kvm_viommu *viommu, void *data);
 	int (*set)(struct kvm_viommu *viommu, void *data);
-	int (*consume)(struct kvm_viommu *viommu, void *data);
+	void (*copied)(void *data, bool copied);
 };
 
 /* The largest structure: every call copies through the stack. */
-#define KVM_VIOMMU_ATTR_MAX	sizeof(struct kvm_viommu_regs_state)
+#define KVM_VIOMMU_ATTR_MAX						\
+	(sizeof(struct kvm_viommu_regs_state) >				\
+	 sizeof(struct kvm_viommu_ring_fd_get) ?			\
+	 sizeof(struct kvm_viommu_regs_state) :				\
+	 sizeof(struct kvm_viommu_ring_fd_get))
 
-#define KVM_VIOMMU_ATTR(_group, _attr, type, ...)			\
+#define KVM_VIOMMU_ATTR(_group, _attr, type, _last, ...)		\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
 	  .size = sizeof(struct type),					\
-	  .reserved = offsetof(struct type, reserved), __VA_ARGS__ }
+	  .last = offsetofend(struct type, _last), __VA_ARGS__ }
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
-	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
-			.get = kvm_viommu_get_info),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS, kvm_viommu_stats, .unlocked = true,
-			.get = kvm_viommu_get_stats),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset,
+	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, flags,
+			.unlocked = true, .get = kvm_viommu_get_info),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS, kvm_viommu_stats, atomic_hits,
+			.unlocked = true, .get = kvm_viommu_get_stats),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset, flags,
 			.set = kvm_viommu_set_reset),
-	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table,
+	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table, irta,
 			.get = kvm_viommu_get_ir_table,
 			.set = kvm_viommu_set_ir_table),
-	KVM_VIOMMU_ATTR(IR, IR_STATUS, kvm_viommu_ir_status,
+	KVM_VIOMMU_ATTR(IR, IR_STATUS, kvm_viommu_ir_status, flags,
 			.get = kvm_viommu_get_ir_status,
 			.set = kvm_viommu_set_ir_status),
-	KVM_VIOMMU_ATTR(IR, IR_INVALIDATE, kvm_viommu_iec,
+	KVM_VIOMMU_ATTR(IR, IR_INVALIDATE, kvm_viommu_iec, mask,
 			.set = kvm_viommu_set_ir_invalidate),
-	KVM_VIOMMU_ATTR(IR, IR_FAULT, kvm_viommu_ir_fault, .unlocked = true,
-			.get = kvm_viommu_peek_ir_fault,
-			.consume = kvm_viommu_consume_ir_fault),
-	KVM_VIOMMU_ATTR(IR, IR_FAULT_EVENTFD, kvm_viommu_eventfd,
-			.set = kvm_viommu_set_fault_eventfd),
-	KVM_VIOMMU_ATTR(IR, IR_IOAPIC, kvm_viommu_ir_ioapic,
+	KVM_VIOMMU_ATTR(IR, IR_FAULT_FD, kvm_viommu_ring_fd, fd,
+			.unlocked = true, .get = kvm_viommu_get_fault_fd,
+			.copied = kvm_viommu_ring_fd_copied),
+	KVM_VIOMMU_ATTR(IR, IR_IOAPIC, kvm_viommu_ir_ioapic, sid,
 			.get = kvm_viommu_get_ir_ioapic,
 			.set = kvm_viommu_set_ir_ioapic),
-	KVM_VIOMMU_ATTR(IR, IR_CONFIG, kvm_viommu_ir_config,
+	KVM_VIOMMU_ATTR(IR, IR_CONFIG, kvm_viommu_ir_config, flags,
 			.get = kvm_viommu_get_ir_config,
 			.set = kvm_viommu_set_ir_config),
-	KVM_VIOMMU_ATTR(REGS, REGS_CONFIG, kvm_viommu_regs_config,
+	KVM_VIOMMU_ATTR(REGS, REGS_CONFIG, kvm_viommu_regs_config, ecap,
 			.get = kvm_viommu_get_regs_config,
 			.set = kvm_viommu_set_regs_config),
-	KVM_VIOMMU_ATTR(REGS, REGS_STATE, kvm_viommu_regs_state,
+	KVM_VIOMMU_ATTR(REGS, REGS_STATE, kvm_viommu_regs_state, frcd,
 			.get = kvm_viommu_get_regs_state,
 			.set = kvm_viommu_set_regs_state),
-	KVM_VIOMMU_ATTR(REGS, REGS_FAULT, kvm_viommu_dmar_fault,
+	KVM_VIOMMU_ATTR(REGS, REGS_FAULT, kvm_viommu_dmar_fault, pasid,
 			.set = kvm_viommu_set_regs_fault),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config,
+	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config, entries,
 			.set = kvm_viommu_set_event_config),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_POP, kvm_viommu_event,
-			.get = kvm_viommu_peek_event,
-			.consume = kvm_viommu_consume_event),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_ACK, kvm_viommu_event_ack,
+	KVM_VIOMMU_ATTR(EVENT, EVENT_FD, kvm_viommu_ring_fd, fd,
+			.unlocked = true, .get = kvm_viommu_get_event_fd,
+			.copied = kvm_viommu_ring_fd_copied),
+	KVM_VIOMMU_ATTR(EVENT, EVENT_ACK, kvm_viommu_event_ack, seq,
 			.set = kvm_viommu_set_event_ack),
 };
 
@@ -429,43 +433,21 @@ static int kvm_viommu_call(struct kvm_viommu *viommu,
 	return r;
 }
 
-/*
- * A record goes to the VMM, then leaves its ring.  The ring's read_lock
- * keeps two readers from taking the same record; only the VMM's ioctls
- * take it, so a copy that waits for the VMM blocks only the VMM.
- */
-static int kvm_viommu_pop(struct kvm_viommu *viommu,
-			  const struct kvm_viommu_attr *a, void *data,
-			  void __user *uaddr)
-{
-	struct mutex *read_lock = a->group == KVM_DEV_VIOMMU_GRP_EVENT ?
-				  &viommu->events.read_lock :
-				  &viommu->faults.read_lock;
-	int r;
-
-	mutex_lock(read_lock);
-	r = kvm_viommu_call(viommu, a, a->get, data);
-	if (!r && copy_to_user(uaddr, data, a->size))
-		r = -EFAULT;
-	if (!r)
-		kvm_viommu_call(viommu, a, a->consume, data);
-	mutex_unlock(read_lock);
-	return r;
-}
-
 static int kvm_viommu_attr_get(struct kvm_viommu *viommu,
 			       const struct kvm_viommu_attr *a, void *data,
 			       void __user *uaddr)
 {
+	bool copied;
 	int r;
 
-	if (a->consume)
-		return kvm_viommu_pop(viommu, a, data, uaddr);
-
 	r = kvm_viommu_call(viommu, a, a->get, data);
-	if (!r && copy_to_user(uaddr, data, a->size))
-		r = -EFAULT;
-	return r;
+	if (r)
+		return r;
+
+	copied = !copy_to_user(uaddr, data, a->size);
+	if (a->copied)
+		a->copied(data, copied);
+	return copied ? 0 : -EFAULT;
 }
 
 static int kvm_viommu_attr_access(struct kvm_device *dev,
@@ -492,7 +474,7 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 	}
 	if (copy_from_user(data, uaddr, a->size))
 		return -EFAULT;
-	if (memchr_inv((void *)data + a->reserved, 0, a->size - a->reserved))
+	if (memchr_inv((void *)data + a->last, 0, a->size - a->last))
 		return -EINVAL;
 	return kvm_viommu_call(viommu, a, a->set, data);
 }
@@ -533,7 +515,6 @@ DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
 static void kvm_viommu_free(struct kvm_viommu *viommu)
 {
 	kvm_viommu_events_destroy(&viommu->events);
-	kvm_viommu_faults_destroy(&viommu->faults);
 	free_percpu(viommu->counters);
 	kfree(viommu);
 }
@@ -566,9 +547,8 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 
 	viommu->kvm = kvm;
 	mutex_init(&viommu->lock);
-	kvm_viommu_faults_init(&viommu->faults);
 	spin_lock_init(&viommu->regs.pending_lock);
-	if (kvm_viommu_events_init(&viommu->events)) {
+	if (kvm_viommu_events_init(viommu)) {
 		kvm_viommu_free(viommu);
 		return -ENOMEM;
 	}

@@ -50,16 +50,18 @@ struct kvm_viommu_irte {
  * and drops it when destroyed: re-patching kvm.ko and interrupting every
  * host CPU at each GCMD.IRE toggle would let a guest tax the whole host.
  */
-DEFINE_STATIC_KEY_FALSE(kvm_viommu_ir_enabled);
-EXPORT_SYMBOL_GPL(kvm_viommu_ir_enabled);
+DEFINE_STATIC_KEY_FALSE(kvm_viommu_remapping_key);
+EXPORT_SYMBOL_GPL(kvm_viommu_remapping_key);
 
-bool __kvm_viommu_ir_enabled(struct kvm *kvm)
+struct kvm_viommu *__kvm_viommu_remapping(struct kvm *kvm)
 {
 	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
 
-	return viommu && (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_ENABLE);
+	if (viommu && (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_ENABLE))
+		return viommu;
+	return NULL;
 }
-EXPORT_SYMBOL_GPL(__kvm_viommu_ir_enabled);
+EXPORT_SYMBOL_GPL(__kvm_viommu_remapping);
 
 /* Whether @ctx delivers an interrupt, rather than scanning for EOIs. */
 static bool kvm_viommu_ir_is_request(enum kvm_viommu_ir_context ctx)
@@ -72,11 +74,26 @@ static bool kvm_viommu_ir_may_sleep(enum kvm_viommu_ir_context ctx)
 	return ctx == KVM_VIOMMU_IR_PROCESS || ctx == KVM_VIOMMU_IR_SCAN;
 }
 
+/*
+ * The faults ring holds what the fault recording registers would, and
+ * its record of a loss plays PFO: a guest that faults in a loop costs the
+ * host nothing but a counter.
+ */
 int kvm_viommu_ir_init(struct kvm_viommu *viommu)
 {
+	int r;
+
 	mutex_init(&viommu->ir_cache_lock);
 	xa_init(&viommu->irtes);
-	return init_srcu_struct(&viommu->ir_srcu);
+	r = kvm_viommu_ring_init(&viommu->faults, viommu->kvm,
+				 KVM_VIOMMU_FAULT_RECORDS,
+				 sizeof(struct kvm_viommu_ir_fault));
+	if (r)
+		return r;
+	r = init_srcu_struct(&viommu->ir_srcu);
+	if (r)
+		kvm_viommu_ring_destroy(&viommu->faults);
+	return r;
 }
 
 /*
@@ -132,9 +149,10 @@ void kvm_viommu_ir_destroy(struct kvm_viommu *viommu)
 		kfree(entry);
 	xa_destroy(&viommu->irtes);
 	cleanup_srcu_struct(&viommu->ir_srcu);
+	kvm_viommu_ring_destroy(&viommu->faults);
 
 	if (viommu->ir_key_held)
-		static_branch_dec(&kvm_viommu_ir_enabled);
+		static_branch_dec(&kvm_viommu_remapping_key);
 }
 
 /*
@@ -223,7 +241,7 @@ int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags)
 		return 0;
 
 	if (on && !viommu->ir_key_held) {
-		static_branch_inc(&kvm_viommu_ir_enabled);
+		static_branch_inc(&kvm_viommu_remapping_key);
 		viommu->ir_key_held = true;
 	}
 	WRITE_ONCE(viommu->ir_flags, flags);
@@ -301,6 +319,21 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	return 0;
 }
 
+int kvm_viommu_ir_compat(struct kvm_viommu *viommu,
+			 const struct kvm_viommu_ir_request *req,
+			 enum kvm_viommu_ir_context ctx)
+{
+	if (READ_ONCE(viommu->ir_flags) & KVM_VIOMMU_IR_CFIS)
+		return 1;
+	return kvm_viommu_ir_fault(viommu, req, ctx, KVM_VIOMMU_FR_IR_COMPAT,
+				   NULL);
+}
+
+void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu)
+{
+	WRITE_ONCE(viommu->ir_scan_stale, true);
+}
+
 /*
  * Blocks a request that faulted.  Returns -EINVAL: nothing is delivered.
  * The atomic path records nothing and returns -EWOULDBLOCK, so that the
@@ -312,11 +345,13 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			const struct vtd_irte *irte)
 {
 	struct kvm_viommu_ir_fault record = {
-		.flags = KVM_VIOMMU_FAULT_VALID |
-			 (req->has_sid ? 0 : KVM_VIOMMU_FAULT_NO_SID),
+		.flags = req->has_sid ? 0 : KVM_VIOMMU_FAULT_NO_SID,
 		.reason = reason,
 		.sid = req->sid,
 		.index = req->index,
+	};
+	static const struct kvm_viommu_ir_fault lost = {
+		.flags = KVM_VIOMMU_FAULT_LOST,
 	};
 	bool recorded = !(irte && (irte->lo & VTD_IRTE_FPD));
 
@@ -339,7 +374,7 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			       recorded);
 	this_cpu_inc(viommu->counters->faults);
 	if (recorded) {
-		kvm_viommu_fault_record(&viommu->faults, &record);
+		kvm_viommu_ring_push(&viommu->faults, &record, &lost);
 		kvm_viommu_regs_record_fault(viommu, &record);
 	}
 	return -EINVAL;
@@ -528,6 +563,10 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 	struct kvm_viommu_irte *entry;
 	bool hit = false;
 	u8 reason;
+
+	/* A miss reads guest memory: check the caller also when it hits. */
+	if (kvm_viommu_ir_may_sleep(ctx))
+		might_sleep();
 
 	rcu_read_lock();
 	entry = kvm_viommu_ir_lookup(viommu, req->index);

@@ -1,4 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The in-kernel VT-d IOMMU's core, shared by its files.
+ *
+ * The core is arch-neutral C: it knows VT-d (<kvm/vtd.h>), KVM's devices,
+ * memory and requests, and nothing of the local APIC.  What a remapped interrupt
+ * becomes, and the I/O APIC, are x86's (arch/x86/kvm/irq_remap.c), reached
+ * through the kvm_arch_viommu_*() calls of <linux/kvm_viommu.h>, and using
+ * <kvm/viommu.h>.
+ *
+ * Locking, outermost first; a lock is never taken while one below it is
+ * held:
+ *
+ *   kvm->lock                    creating the device
+ *     viommu->lock               (mutex) the VMM's attributes, the guest's
+ *                                registers and queue, events; may sleep,
+ *                                never taken by an interrupt's delivery
+ *       ir_cache_lock            (mutex) fills and invalidations of the
+ *                                IR cache
+ *       kvm->slots_lock          registering the register page's MMIO
+ *       kvm->srcu                (read) guest memory, for fills and the
+ *                                queue
+ *       ir_srcu                  (synchronize) the guest's invalidation
+ *                                wait, for deliveries in flight
+ *   ring->read_lock              (mutex) a VMM's read() of a ring; holds
+ *                                nothing else across its copy to userspace
+ *   ioapic->lock                 (x86, spinlock) under it, translations
+ *                                come from the cache and nothing is locked
+ *   kvm_viommu_table_lock        (spinlock) publishing the device
+ *   regs.pending_lock,           (spinlocks) innermost, from any context:
+ *   ring->lock                   faults a vCPU records later; a ring's
+ *                                records
+ *
+ * The fast paths (an MSI's or an I/O APIC pin's delivery) take no lock of
+ * the core: they read the IR cache under RCU inside an ir_srcu read-side
+ * section, and record a fault with viommu->lock only by mutex_trylock().
+ */
 #ifndef __KVM_VIOMMU_VIOMMU_H
 #define __KVM_VIOMMU_VIOMMU_H
 
@@ -8,20 +44,34 @@
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <kvm/iodev.h>
 
-#include "vtd.h"
+#include <kvm/viommu.h>
 
 #define KVM_VIOMMU_VERSION	"0.3.0"
 
 /* As many records as the register page has fault recording registers. */
 #define KVM_VIOMMU_FAULT_RECORDS	KVM_VIOMMU_NR_FRCD
-/* Events the VMM has not popped yet, unless it says; more are lost (F_LOST). */
+/* Events the VMM has not read yet, unless it says; more are lost (F_LOST). */
 #define KVM_VIOMMU_EVENT_RING		64
 #define KVM_VIOMMU_EVENT_RING_MAX	4096
 
-struct eventfd_ctx;
+/* The bits of the uapi's flags fields that mean something. */
+#define KVM_VIOMMU_IR_CONFIG_FLAGS	KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK
+#define KVM_VIOMMU_DMAR_FAULT_FLAGS	(KVM_VIOMMU_DMAR_FAULT_READ | \
+					 KVM_VIOMMU_DMAR_FAULT_PASID)
+#define KVM_VIOMMU_EVENT_TYPES		(KVM_VIOMMU_EVENT_CONTEXT | \
+					 KVM_VIOMMU_EVENT_IOTLB | \
+					 KVM_VIOMMU_EVENT_DEVTLB | \
+					 KVM_VIOMMU_EVENT_GCMD | \
+					 KVM_VIOMMU_EVENT_IR)
+
+/* The largest record of a ring: an event. */
+#define KVM_VIOMMU_RING_RECORD_MAX	sizeof(struct kvm_viommu_event)
+
+struct file;
 struct kvm;
 
 struct kvm_viommu_counters {
@@ -32,20 +82,31 @@ struct kvm_viommu_counters {
 	u64 atomic_hits;
 };
 
-/* Interrupt-remapping faults, for a VMM that owns the fault registers. */
-struct kvm_viommu_faults {
+/* Records for the VMM to read(), from its file descriptors (ring.c). */
+struct kvm_viommu_ring {
+	struct kvm *kvm;
 	/*
-	 * Serialises the VMM's reads of the ring, across the copy to its
-	 * memory.  Only the VMM's ioctls take it.
+	 * Serialises the readers, across their copy to the VMM's memory.
+	 * Only they take it, so a copy that waits for the VMM (userfaultfd)
+	 * blocks only the VMM's own reads.
 	 */
 	struct mutex read_lock;
 	/* Protects everything below; taken from atomic context. */
 	spinlock_t lock;
-	struct kvm_viommu_ir_fault ring[KVM_VIOMMU_FAULT_RECORDS];
+	void *records;
+	size_t record_size;
+	unsigned int size;
 	unsigned int head;
 	unsigned int count;
-	bool overflow;
-	struct eventfd_ctx *eventfd;
+	/* The last record is the producer's record of a loss. */
+	bool lost_at_tail;
+	/* A loss happened while the ring was full: @lost waits for room. */
+	bool lost_pending;
+	u8 lost[KVM_VIOMMU_RING_RECORD_MAX];
+	/* Bumped when records go other than by a read: a reset, a resize. */
+	u32 gen;
+	/* Readers and pollers waiting for a record. */
+	wait_queue_head_t wait;
 };
 
 /*
@@ -105,15 +166,9 @@ struct kvm_viommu_regs {
 
 /* Work that only the VMM can do, waiting for it (event.c). */
 struct kvm_viommu_events {
-	/* As kvm_viommu_faults.read_lock; the rest is under viommu->lock. */
-	struct mutex read_lock;
+	struct kvm_viommu_ring ring;
+	/* The rest is under viommu->lock. */
 	u32 types;
-	struct eventfd_ctx *eventfd;
-	struct kvm_viommu_event *ring;
-	unsigned int size;
-	unsigned int head;
-	unsigned int count;
-	bool lost;
 	u64 seq;	/* the last event queued */
 	u64 queued_seq;	/* the last queued descriptor's event */
 	u64 acked;	/* the last event the VMM has finished */
@@ -146,7 +201,7 @@ struct kvm_viommu {
 	u32 ir_flags;
 	/* KVM_VIOMMU_IR_CONFIG_*: one word, read with READ_ONCE(). */
 	u32 ir_config;
-	/* This VM holds a count of kvm_viommu_ir_enabled; see ir.c. */
+	/* This VM holds a count of kvm_viommu_remapping_key; see ir.c. */
 	bool ir_key_held;
 
 	/*
@@ -179,7 +234,8 @@ struct kvm_viommu {
 	 */
 	u32 ioapic_rid;
 
-	struct kvm_viommu_faults faults;
+	/* Interrupt-remapping faults, for a VMM that owns the fault registers. */
+	struct kvm_viommu_ring faults;
 	struct kvm_viommu_counters __percpu *counters;
 
 	struct kvm_viommu_regs regs;
@@ -190,13 +246,6 @@ struct kvm_viommu {
 #define KVM_VIOMMU_IOAPIC_RID_SID	GENMASK(15, 0)
 #define KVM_VIOMMU_IOAPIC_RID_VALID	BIT(16)
 
-/* A request to translate: which entry, and who asked. */
-struct kvm_viommu_ir_request {
-	u32 index;
-	u16 sid;
-	bool has_sid;
-};
-
 /* device.c */
 struct kvm_viommu *kvm_viommu_find(struct kvm *kvm);
 int kvm_viommu_reset(struct kvm_viommu *viommu);
@@ -205,28 +254,15 @@ int kvm_viommu_reset(struct kvm_viommu *viommu);
 int kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
-int kvm_viommu_ir_enter(struct kvm_viommu *viommu);
-void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx);
 void kvm_viommu_ir_fence(struct kvm_viommu *viommu);
-void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu);
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
 			      const struct kvm_viommu_ir_ioapic *ioapic);
 void kvm_viommu_ir_get_ioapic(struct kvm_viommu *viommu,
 			      struct kvm_viommu_ir_ioapic *ioapic);
-void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
-				  struct kvm_viommu_ir_request *req);
 int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 			     const struct kvm_viommu_iec *iec);
-int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
-			    const struct kvm_viommu_ir_request *req,
-			    enum kvm_viommu_ir_context ctx,
-			    struct vtd_irte *irte, bool *x2apic);
-int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
-			const struct kvm_viommu_ir_request *req,
-			enum kvm_viommu_ir_context ctx, u8 reason,
-			const struct vtd_irte *irte);
 
 /* regs.c */
 int kvm_viommu_regs_configure(struct kvm_viommu *viommu,
@@ -254,8 +290,20 @@ void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu);
 void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu);
 
+/* ring.c */
+int kvm_viommu_ring_init(struct kvm_viommu_ring *ring, struct kvm *kvm,
+			 unsigned int size, size_t record_size);
+void kvm_viommu_ring_destroy(struct kvm_viommu_ring *ring);
+bool kvm_viommu_ring_push(struct kvm_viommu_ring *ring, const void *record,
+			  const void *lost);
+unsigned int kvm_viommu_ring_count(struct kvm_viommu_ring *ring);
+void kvm_viommu_ring_clear(struct kvm_viommu_ring *ring);
+int kvm_viommu_ring_resize(struct kvm_viommu_ring *ring, unsigned int size);
+int kvm_viommu_ring_get_file(struct kvm_viommu_ring *ring, struct file **file);
+void kvm_viommu_ring_install_file(int fd, struct file *file, bool install);
+
 /* event.c */
-int kvm_viommu_events_init(struct kvm_viommu_events *events);
+int kvm_viommu_events_init(struct kvm_viommu *viommu);
 void kvm_viommu_events_destroy(struct kvm_viommu_events *events);
 u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 			  const u64 *desc, unsigned int n);
@@ -263,21 +311,6 @@ bool kvm_viommu_events_pending(const struct kvm_viommu_events *events);
 void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
 int kvm_viommu_events_configure(struct kvm_viommu *viommu,
 				const struct kvm_viommu_event_config *config);
-void kvm_viommu_event_peek(struct kvm_viommu_events *events,
-			   struct kvm_viommu_event *event);
-void kvm_viommu_event_consume(struct kvm_viommu_events *events,
-			      const struct kvm_viommu_event *event);
 int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
-
-/* fault.c */
-void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);
-void kvm_viommu_faults_destroy(struct kvm_viommu_faults *faults);
-void kvm_viommu_fault_record(struct kvm_viommu_faults *faults,
-			     const struct kvm_viommu_ir_fault *record);
-void kvm_viommu_fault_peek(struct kvm_viommu_faults *faults,
-			   struct kvm_viommu_ir_fault *record);
-void kvm_viommu_fault_consume(struct kvm_viommu_faults *faults,
-			      const struct kvm_viommu_ir_fault *record);
-int kvm_viommu_fault_set_eventfd(struct kvm_viommu_faults *faults, int fd);
 
 #endif /* __KVM_VIOMMU_VIOMMU_H */

@@ -68,9 +68,26 @@ uint32_t viommu_get_ir_status(int fd);
 void viommu_iec_global(int fd);
 void viommu_iec_index(int fd, uint16_t index, uint8_t mask);
 void viommu_get_stats(int fd, struct kvm_viommu_stats *s);
-void viommu_set_fault_eventfd(int fd, int efd);
-/* Pops the oldest fault record into @f; returns whether it was VALID. */
-bool viommu_pop_fault(int fd, struct kvm_viommu_ir_fault *f);
+
+/*
+ * The rings' file descriptors (KVM_DEV_VIOMMU_IR_FAULT_FD, _EVENT_FD).
+ * viommu_ring_fd() asserts the get and returns the new fd, O_NONBLOCK if
+ * @nonblock; viommu_fault_fd() is the fault ring's, nonblocking.
+ */
+int viommu_ring_fd(int dev, uint32_t group, uint64_t attr, bool nonblock);
+int viommu_fault_fd(int dev);
+/*
+ * One record of @size from ring fd @rfd (which blocks unless O_NONBLOCK);
+ * false, with @rec zeroed, if the ring was empty.  Asserts a whole record.
+ */
+bool viommu_ring_read(int rfd, void *rec, size_t size);
+/* Whether poll() with a zero timeout reports EPOLLIN on @rfd. */
+bool viommu_ring_readable(int rfd);
+/*
+ * Reads the oldest fault record into @f through a fault fd of its own;
+ * false, with @f zeroed, if there was none.
+ */
+bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f);
 
 /* ---- VT-d interrupt remapping table entries ---------------------------------- */
 
@@ -302,6 +319,8 @@ int viommu_irqfd(struct viommu_guest *g, uint32_t gsi);
 void viommu_irqfd_fire(struct viommu_guest *g, uint32_t gsi);
 
 uint64_t viommu_now_ns(void);
+/* pthread_join() of @th if it ends within @timeout_ns; false if it does not. */
+bool viommu_join_within(pthread_t th, uint64_t timeout_ns);
 
 /* ---- cases, each in a child of its own ------------------------------------------------ */
 

@@ -367,18 +367,28 @@ void vtd_skip_without_regs(void);
 /* KVM_DEV_VIOMMU_REGS_CONFIG set: 0 or -errno. */
 int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
 void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg);
+/*
+ * Once KVM serves the register page, IR_TABLE and IR_STATUS sets fail
+ * with EBUSY: sets the active table and the IR state (KVM_VIOMMU_IR_*)
+ * through REGS_STATE instead, as GSTS and IRTA would have them.
+ */
+void vtd_ir_state_set(int dev, uint64_t irta, uint32_t ir_flags);
 
 /*
- * The VMM's events (KVM_DEV_VIOMMU_GRP_EVENT), each asserting success: the
- * ring of the default size, signalling @efd (-1: none); pop, with an empty
- * ring's type 0; EVENT_ACK of @seq.
+ * The VMM's events (KVM_DEV_VIOMMU_GRP_EVENT), each asserting success:
+ * the ring of the default size for @types; a new nonblocking event fd;
+ * the oldest event, read through an event fd of its own (false, with @e
+ * zeroed, if there was none); EVENT_ACK of @seq.
  */
-void vtd_event_config(int dev, uint32_t types, int efd);
-void vtd_event_pop(int dev, struct kvm_viommu_event *e);
+#define VTD_EVENT_TYPES_ALL	(KVM_VIOMMU_EVENT_CONTEXT | KVM_VIOMMU_EVENT_IOTLB | \
+				 KVM_VIOMMU_EVENT_DEVTLB | KVM_VIOMMU_EVENT_GCMD | \
+				 KVM_VIOMMU_EVENT_IR)
+
+void vtd_event_config(int dev, uint32_t types);
+int vtd_event_fd(int dev);
+bool vtd_event_pop(int dev, struct kvm_viommu_event *e);
 void vtd_event_ack(int dev, uint64_t seq);
 void vtd_assert_no_event(int dev);
-/* A nonblocking eventfd's count, which the read resets; 0 if it has none. */
-uint64_t vtd_eventfd_count(int efd);
 
 /*
  * Before viommu_guest_start() of a guest of any size: each vCPU calls

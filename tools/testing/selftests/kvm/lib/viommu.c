@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE /* program_invocation_name */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -150,10 +152,10 @@ uint32_t viommu_get_ir_status(int fd)
 	memset(&s, 0xa5, sizeof(s));
 	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_STATUS, &s), 0);
-	TEST_ASSERT(!s.pad, "IR_STATUS get: pad 0x%x", s.pad);
-	for (i = 0; i < (int)ARRAY_SIZE(s.reserved); i++)
-		TEST_ASSERT(!s.reserved[i], "IR_STATUS get: reserved[%d] = 0x%llx",
-			    i, (unsigned long long)s.reserved[i]);
+	TEST_ASSERT(!s.__reserved, "IR_STATUS get: __reserved 0x%x", s.__reserved);
+	for (i = 0; i < (int)ARRAY_SIZE(s.__reserved2); i++)
+		TEST_ASSERT(!s.__reserved2[i], "IR_STATUS get: __reserved2[%d] = 0x%llx",
+			    i, (unsigned long long)s.__reserved2[i]);
 	return s.flags;
 }
 
@@ -184,20 +186,53 @@ void viommu_get_stats(int fd, struct kvm_viommu_stats *s)
 					  KVM_DEV_VIOMMU_CTRL_STATS, s), 0);
 }
 
-void viommu_set_fault_eventfd(int fd, int efd)
+int viommu_ring_fd(int dev, uint32_t group, uint64_t attr, bool nonblock)
 {
-	struct kvm_viommu_eventfd e = { .fd = efd };
+	struct kvm_viommu_ring_fd r = { .fd = -1 };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_FAULT_EVENTFD, &e), 0);
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, group, attr, &r), 0);
+	TEST_ASSERT(r.fd >= 0 && !r.__reserved, "ring fd get: fd %d, __reserved 0x%x",
+		    r.fd, r.__reserved);
+	if (nonblock)
+		TEST_ASSERT(!fcntl(r.fd, F_SETFL, O_NONBLOCK), "F_SETFL O_NONBLOCK: %s",
+			    strerror(errno));
+	return r.fd;
 }
 
-bool viommu_pop_fault(int fd, struct kvm_viommu_ir_fault *f)
+int viommu_fault_fd(int dev)
 {
-	memset(f, 0xa5, sizeof(*f));
-	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_FAULT, f), 0);
-	return f->flags & KVM_VIOMMU_FAULT_VALID;
+	return viommu_ring_fd(dev, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT_FD, true);
+}
+
+bool viommu_ring_read(int rfd, void *rec, size_t size)
+{
+	ssize_t n;
+
+	memset(rec, 0, size);
+	n = read(rfd, rec, size);
+	if (n < 0 && errno == EAGAIN)
+		return false;
+	TEST_ASSERT(n == (ssize_t)size, "read(ring fd, %zu): %zd (%s)", size, n,
+		    n < 0 ? strerror(errno) : "a short record");
+	return true;
+}
+
+bool viommu_ring_readable(int rfd)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	int r = poll(&p, 1, 0);
+
+	TEST_ASSERT(r >= 0, "poll(ring fd): %s", strerror(errno));
+	return r && (p.revents & POLLIN);
+}
+
+bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f)
+{
+	int rfd = viommu_fault_fd(dev);
+	bool found = viommu_ring_read(rfd, f, sizeof(*f));
+
+	close(rfd);
+	return found;
 }
 
 int viommu_signal_msi(struct kvm_vm *vm, const struct viommu_msi *m)
@@ -221,6 +256,20 @@ uint64_t viommu_now_ns(void)
 	TEST_ASSERT(!clock_gettime(CLOCK_MONOTONIC, &ts), "clock_gettime: %s",
 		    strerror(errno));
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+bool viommu_join_within(pthread_t th, uint64_t timeout_ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ns / 1000000000ULL;
+	ts.tv_nsec += timeout_ns % 1000000000ULL;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return !pthread_timedjoin_np(th, NULL, &ts);
 }
 
 /* ---- guest side ------------------------------------------------------------------ */

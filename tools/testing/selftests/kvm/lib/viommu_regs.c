@@ -364,19 +364,47 @@ void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg)
 					  KVM_DEV_VIOMMU_REGS_CONFIG, cfg), 0);
 }
 
-void vtd_event_config(int dev, uint32_t types, int efd)
+void vtd_ir_state_set(int dev, uint64_t irta, uint32_t ir_flags)
 {
-	struct kvm_viommu_event_config c = { .types = types, .eventfd = efd };
+	struct kvm_viommu_regs_state s;
+
+	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &s), 0);
+	s.irta = irta;
+	s.irta_active = irta;
+	s.gsts &= ~(DMA_GSTS_IRTPS | DMA_GSTS_IRES | DMA_GSTS_CFIS);
+	s.gsts |= DMA_GSTS_IRTPS;
+	if (ir_flags & KVM_VIOMMU_IR_ENABLE)
+		s.gsts |= DMA_GSTS_IRES;
+	if (ir_flags & KVM_VIOMMU_IR_CFIS)
+		s.gsts |= DMA_GSTS_CFIS;
+	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &s), 0);
+	TEST_ASSERT(viommu_get_ir_status(dev) == ir_flags,
+		    "IR_STATUS 0x%x after REGS_STATE with GSTS 0x%x, expected 0x%x",
+		    viommu_get_ir_status(dev), s.gsts, ir_flags);
+}
+
+void vtd_event_config(int dev, uint32_t types)
+{
+	struct kvm_viommu_event_config c = { .types = types };
 
 	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
 					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
 }
 
-void vtd_event_pop(int dev, struct kvm_viommu_event *e)
+int vtd_event_fd(int dev)
 {
-	memset(e, 0xa5, sizeof(*e));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_POP, e), 0);
+	return viommu_ring_fd(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_FD, true);
+}
+
+bool vtd_event_pop(int dev, struct kvm_viommu_event *e)
+{
+	int rfd = vtd_event_fd(dev);
+	bool found = viommu_ring_read(rfd, e, sizeof(*e));
+
+	close(rfd);
+	return found;
 }
 
 void vtd_event_ack(int dev, uint64_t seq)
@@ -390,19 +418,10 @@ void vtd_event_ack(int dev, uint64_t seq)
 void vtd_assert_no_event(int dev)
 {
 	struct kvm_viommu_event e;
+	bool found = vtd_event_pop(dev, &e);
 
-	vtd_event_pop(dev, &e);
-	TEST_ASSERT(e.type == 0, "event ring: type 0x%x seq %llu, expected empty", e.type,
-		    (unsigned long long)e.seq);
-}
-
-uint64_t vtd_eventfd_count(int efd)
-{
-	uint64_t n = 0;
-
-	if (read(efd, &n, sizeof(n)) != sizeof(n))
-		return 0;
-	return n;
+	TEST_ASSERT(!found, "event ring: type 0x%x flags 0x%x seq %llu, expected empty",
+		    e.type, e.flags, (unsigned long long)e.seq);
 }
 
 void vtd_guest_prepare(struct viommu_guest *g, viommu_guest_code_t guest_code)

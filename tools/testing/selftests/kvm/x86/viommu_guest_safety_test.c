@@ -153,7 +153,7 @@ static void test_halted_vcpu_wake(void)
 	vtd_guest_prepare(g, wake_guest);
 	r = vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
 	TEST_ASSERT(!r, "REGS_CONFIG: %s", strerror(-r));
-	vtd_event_config(g->dev, KVM_VIOMMU_EVENT_DEVTLB, -1);
+	vtd_event_config(g->dev, KVM_VIOMMU_EVENT_DEVTLB);
 	vcpu_stat_open(&blocking, g->vcpus[0], "blocking");
 	viommu_guest_start(g);
 

@@ -223,6 +223,7 @@ static void assert_fault(struct itest *t, uint8_t reason, uint32_t index,
 {
 	uint64_t deadline = viommu_now_ns() + WAIT_TIMEOUT_NS;
 	struct kvm_viommu_ir_fault f;
+	bool found;
 
 	while (!viommu_pop_fault(t->dev, &f)) {
 		TEST_ASSERT(viommu_now_ns() < deadline,
@@ -235,7 +236,8 @@ static void assert_fault(struct itest *t, uint8_t reason, uint32_t index,
 		    "fault: reason 0x%x index %u sid 0x%x flags 0x%x, want reason 0x%x index %u sid 0x%x%s",
 		    f.reason, f.index, f.sid, f.flags, reason, index, sid,
 		    has_sid ? "" : " (none)");
-	TEST_ASSERT(!viommu_pop_fault(t->dev, &f),
+	found = viommu_pop_fault(t->dev, &f);
+	TEST_ASSERT(!found,
 		    "a second fault record: reason 0x%x index %u", f.reason, f.index);
 }
 
@@ -1174,11 +1176,11 @@ static void test_ioapic_attr(void)
 	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
 	a.flags = 0;
-	a.pad = 1;
+	a.__reserved = 1;
 	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
-	a.pad = 0;
-	a.reserved[2] = 1;
+	a.__reserved = 0;
+	a.__reserved2[2] = 1;
 	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
 	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,

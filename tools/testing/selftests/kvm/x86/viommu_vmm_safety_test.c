@@ -16,6 +16,7 @@
  * The whole program skips without the device's interrupt remapping.
  */
 #define _GNU_SOURCE /* sched_setaffinity, pthread_timedjoin_np */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -136,7 +137,6 @@ static void event_guest(uint64_t idx)
  */
 static struct vtd_vm *event_vm(void)
 {
-	struct kvm_viommu_event_config c = { .types = KVM_VIOMMU_EVENT_CONTEXT, .eventfd = -1 };
 	const char *why = vtd_regs_unsupported();
 	struct vtd_vm *v;
 	uint64_t stage;
@@ -144,11 +144,14 @@ static struct vtd_vm *event_vm(void)
 	if (why)
 		viommu_case_skip("%s", why);
 	v = vtd_vm_create(event_guest, VTD_VM_DEV | VTD_VM_REGS);
-	VIOMMU_ASSERT_RET(viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
+	/*
+	 * The register page is the kernel's: IR on as the guest's GSTS would
+	 * say, before the event (a REGS_STATE set acknowledges every event).
+	 */
+	vtd_ir_state_set(v->dev, IRTA, KVM_VIOMMU_IR_ENABLE);
+	vtd_event_config(v->dev, KVM_VIOMMU_EVENT_CONTEXT);
 	stage = vtd_run(v);
 	TEST_ASSERT(stage == 1, "event guest: GUEST_SYNC(%llu)", (unsigned long long)stage);
-	ir_on(v->dev);
 	return v;
 }
 
@@ -490,6 +493,7 @@ static void test_create_device_enfile(void)
 	pthread_t th1, th2;
 	struct rlimit saved;
 	uint64_t t0, end;
+	bool found;
 
 	TEST_ASSERT(fillers, "out of memory");
 	g1 = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, true);
@@ -550,7 +554,8 @@ static void test_create_device_enfile(void)
 
 	/* VM1 delivers as before, and recorded no fault. */
 	ce_expect_delivery(g1, CE_IDX, CE_VEC, "VM1 after");
-	TEST_ASSERT(!viommu_pop_fault(g1->dev, &f),
+	found = viommu_pop_fault(g1->dev, &f);
+	TEST_ASSERT(!found,
 		    "VM1: fault record reason 0x%x index %u after the loop", f.reason, f.index);
 
 	/* VM2 gets its device now, and it remaps. */
@@ -561,7 +566,8 @@ static void test_create_device_enfile(void)
 	viommu_guest_write_irte(g2, 0, CE_IDX, irte_lo(CE_VEC + 0x10), 0);
 	ir_on(dev2);
 	ce_expect_delivery(g2, CE_IDX, CE_VEC + 0x10, "VM2 with its device");
-	TEST_ASSERT(!viommu_pop_fault(dev2, &f), "VM2: fault record reason 0x%x index %u",
+	found = viommu_pop_fault(dev2, &f);
+	TEST_ASSERT(!found, "VM2: fault record reason 0x%x index %u",
 		    f.reason, f.index);
 
 	viommu_guest_check_corruption(g1);
@@ -570,14 +576,15 @@ static void test_create_device_enfile(void)
 	viommu_guest_destroy(g1);
 }
 
-/* ---- event_pop_userfaultfd ------------------------------------------------------------ */
+/* ---- event_read_userfaultfd ----------------------------------------------------------- */
 
 /*
- * Why: EVENT_POP copies the event out while it holds viommu->lock, so a
- * VMM can keep the copy waiting for as long as it likes (a userfaultfd page
- * it never resolves).  Recording an interrupt-remapping fault takes the
- * same lock, from KVM_SIGNAL_MSI of any thread and from the kernel worker
- * that injects irqfds: the VMM parks a kernel worker for good.
+ * Why: a read() of the event fd copies the event out, and a VMM can keep
+ * that copy waiting for as long as it likes (a userfaultfd page it never
+ * resolves).  Had the copy held a lock that recording an interrupt-
+ * remapping fault takes (viommu->lock, as EVENT_POP once did), from
+ * KVM_SIGNAL_MSI of any thread and from the kernel worker that injects
+ * irqfds, the VMM would park a kernel worker for good.
  */
 #define UF_GSI			42
 #define UF_IRQFD_IDX		10
@@ -585,7 +592,7 @@ static void test_create_device_enfile(void)
 #define UF_WAIT_NS		(5 * NS_PER_S)
 
 struct uf_pop {
-	int dev;
+	int rfd;
 	void *page;
 	int r;
 	bool done;
@@ -601,8 +608,9 @@ static void *uf_pop_thread(void *data)
 {
 	struct uf_pop *p = data;
 
-	p->r = viommu_get_attr(p->dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_POP,
-			       p->page);
+	ssize_t n = read(p->rfd, p->page, sizeof(struct kvm_viommu_event));
+
+	p->r = n < 0 ? -errno : (int)n;
 	__atomic_store_n(&p->done, true, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -672,16 +680,7 @@ static void uf_resolve(int uffd, void *page)
 	munmap(zero, getpagesize());
 }
 
-static bool join_within(pthread_t th, uint64_t timeout_ns)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ns / NS_PER_S;
-	return !pthread_timedjoin_np(th, NULL, &ts);
-}
-
-/* Pops every fault record; counts those of IRTE @a and @b. */
+/* Reads every fault record; counts those of IRTE @a and @b. */
 static void uf_count_faults(int dev, int *a, int *b)
 {
 	struct kvm_viommu_ir_fault f;
@@ -694,7 +693,7 @@ static void uf_count_faults(int dev, int *a, int *b)
 	}
 }
 
-static void test_event_pop_userfaultfd(void)
+static void test_event_read_userfaultfd(void)
 {
 	struct kvm_viommu_event *e;
 	struct uf_signal sig = { 0 };
@@ -711,15 +710,16 @@ static void test_event_pop_userfaultfd(void)
 	route_index(v->g, UF_GSI, UF_IRQFD_IDX);
 	irqfd = viommu_irqfd(v->g, UF_GSI);
 
-	pop.dev = v->dev;
+	pop.rfd = viommu_ring_fd(v->dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_FD,
+				 false);
 	pop.page = map_page(PROT_READ | PROT_WRITE);
 	uf_register(uffd, pop.page);
 	TEST_ASSERT(!pthread_create(&pop_th, NULL, uf_pop_thread, &pop), "pthread_create");
 	TEST_ASSERT(uf_wait_fault(uffd, pop.page, 10 * NS_PER_S),
-		    "EVENT_POP into a userfaultfd page: no page fault after 10 s (returned: %s, %d)",
+		    "read(event fd) into a userfaultfd page: no page fault after 10 s (returned: %s, %d)",
 		    __atomic_load_n(&pop.done, __ATOMIC_SEQ_CST) ? "yes" : "no", pop.r);
 
-	/* EVENT_POP waits for the VMM now.  Two faults for the irqfd worker... */
+	/* The read() waits for the VMM now.  Two faults for the irqfd worker... */
 	t0 = viommu_now_ns();
 	deadline = t0 + UF_WAIT_NS;
 	eventfd_write1(irqfd);
@@ -741,101 +741,177 @@ static void test_event_pop_userfaultfd(void)
 	waited_ms = ms_since(t0);
 	irqfd_in_time = irqfd_faults;
 	signal_faults_in_time = signal_faults;
-	report("event_pop_userfaultfd",
-	       "EVENT_POP blocked on a userfaultfd page; in %llu ms: irqfd worker faults %d of 2, KVM_SIGNAL_MSI (fault) %s, its record %s",
+	report("event_read_userfaultfd",
+	       "read(event fd) blocked on a userfaultfd page; in %llu ms: irqfd worker faults %d of 2, KVM_SIGNAL_MSI (fault) %s, its record %s",
 	       (unsigned long long)waited_ms, irqfd_faults,
 	       signal_back ? "returned" : "still blocked",
 	       signal_faults ? "written" : "missing");
 
-	/* Let everything go, then check what the pop returned. */
+	/* Let everything go, then check what the read() returned. */
 	uf_resolve(uffd, pop.page);
-	TEST_ASSERT(join_within(pop_th, 10 * NS_PER_S),
-		    "EVENT_POP still blocked 10 s after its page fault was resolved");
-	TEST_ASSERT(join_within(sig_th, 10 * NS_PER_S),
-		    "KVM_SIGNAL_MSI still blocked 10 s after EVENT_POP returned");
+	TEST_ASSERT(viommu_join_within(pop_th, 10 * NS_PER_S),
+		    "read(event fd) still blocked 10 s after its page fault was resolved");
+	TEST_ASSERT(viommu_join_within(sig_th, 10 * NS_PER_S),
+		    "KVM_SIGNAL_MSI still blocked 10 s after read(event fd) returned");
 	deadline = viommu_now_ns() + UF_WAIT_NS;
 	while (irqfd_faults < 2 && viommu_now_ns() < deadline) {
 		uf_count_faults(v->dev, &irqfd_faults, &signal_faults);
 		usleep(1000);
 	}
 	e = pop.page;
-	popped_ok = !pop.r && e->type == KVM_VIOMMU_EVENT_CONTEXT && e->seq == 1;
-	report("event_pop_userfaultfd",
-	       "once resolved: EVENT_POP %d (%s), type 0x%x seq %llu; irqfd worker faults %d of 2",
+	popped_ok = pop.r == sizeof(*e) && e->type == KVM_VIOMMU_EVENT_CONTEXT && e->seq == 1;
+	report("event_read_userfaultfd",
+	       "once resolved: read(event fd) %d (%s), type 0x%x seq %llu; irqfd worker faults %d of 2",
 	       pop.r, viommu_err_str(pop.r), e->type, (unsigned long long)e->seq,
 	       irqfd_faults);
 
 	TEST_ASSERT(signal_back && irqfd_in_time >= 2 && signal_faults_in_time,
-		    "while a VMM's EVENT_POP waited on its own page fault, interrupt remapping faults could not be handled:\n"
+		    "while a VMM's read(event fd) waited on its own page fault, interrupt remapping faults could not be handled:\n"
 		    "  after %llu ms, KVM_SIGNAL_MSI %s, the irqfd worker recorded %d of 2 faults",
 		    (unsigned long long)waited_ms,
 		    signal_back ? "returned" : "had not returned", irqfd_in_time);
 	TEST_ASSERT(sig.r == 0, "KVM_SIGNAL_MSI of a not-present IRTE: %d, expected 0", sig.r);
 	TEST_ASSERT(popped_ok,
-		    "EVENT_POP: %d (%s), event type 0x%x seq %llu, expected CONTEXT seq 1",
+		    "read(event fd): %d (%s), event type 0x%x seq %llu, expected one CONTEXT record, seq 1",
 		    pop.r, viommu_err_str(pop.r), e->type, (unsigned long long)e->seq);
 	TEST_ASSERT(irqfd_faults == 2, "irqfd worker: %d faults recorded, expected 2",
 		    irqfd_faults);
+	close(pop.rfd);
 	close(uffd);
 	vtd_vm_destroy(v);
 }
 
-/* ---- pop_readonly --------------------------------------------------------------------- */
+/* ---- ring_read_readonly ----------------------------------------------------------------- */
 
 /*
- * Why: IR_FAULT and EVENT_POP take the record or event off the ring and
- * only then copy it out.  access_ok() passes for a read-only page, the copy
- * fails, and the VMM gets EFAULT for a record that is gone: a fault the
- * guest's driver never hears of, an invalidation the VMM never carries out.
+ * Why: a ring that took the record or event off before it copied it out
+ * would lose it when the copy fails: access_ok() passes for a read-only
+ * page, the copy fails, and the VMM gets EFAULT for a record that is gone,
+ * a fault the guest's driver never hears of, an invalidation the VMM never
+ * carries out.
  */
 #define PR_IDX			3
 #define PR_SID			0x0123
 
-static void test_pop_readonly(void)
+/* read() of one record of @size from @rfd into @buf: its size or -errno. */
+static int ring_read_into(int rfd, void *buf, size_t size)
+{
+	ssize_t n = read(rfd, buf, size);
+
+	return n < 0 ? -errno : (int)n;
+}
+
+static void test_ring_read_readonly(void)
 {
 	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(PR_IDX, false, 0), PR_SID);
 	struct kvm_viommu_ir_fault *ro_f, f;
 	struct kvm_viommu_event *ro_e, e;
 	bool fault_kept, event_kept;
+	int r_f, r_e, r, ffd, efd;
 	struct vtd_vm *v;
-	int r_f, r_e, r;
 
 	v = event_vm();
 	r = viommu_signal_msi(v->vm, &m);
 	TEST_ASSERT(r == 0, "KVM_SIGNAL_MSI of a not-present IRTE: %d, expected 0", r);
+	ffd = viommu_fault_fd(v->dev);
+	efd = vtd_event_fd(v->dev);
 
 	ro_f = map_page(PROT_READ);
-	r_f = viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT, ro_f);
-	viommu_pop_fault(v->dev, &f);
-	fault_kept = f.flags == KVM_VIOMMU_FAULT_VALID &&
+	r_f = ring_read_into(ffd, ro_f, sizeof(*ro_f));
+	fault_kept = viommu_ring_read(ffd, &f, sizeof(f)) && !f.flags &&
 		     f.reason == KVM_VIOMMU_FR_IR_ENTRY_P && f.index == PR_IDX && f.sid == PR_SID;
-	report("pop_readonly",
-	       "IR_FAULT into a read-only page: %d (%s); the next pop into memory: flags 0x%x reason 0x%x index %u sid 0x%x (%s)",
+	report("ring_read_readonly",
+	       "read(fault fd) into a read-only page: %d (%s); the next read into memory: flags 0x%x reason 0x%x index %u sid 0x%x (%s)",
 	       r_f, viommu_err_str(r_f), f.flags, f.reason, f.index, f.sid,
 	       fault_kept ? "the same record" : "the record was lost");
 
 	ro_e = map_page(PROT_READ);
-	r_e = viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_POP, ro_e);
-	memset(&e, 0xa5, sizeof(e));
-	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_POP, &e), 0);
-	event_kept = e.type == KVM_VIOMMU_EVENT_CONTEXT && e.seq == 1;
-	report("pop_readonly",
-	       "EVENT_POP into a read-only page: %d (%s); the next pop into memory: type 0x%x seq %llu (%s)",
+	r_e = ring_read_into(efd, ro_e, sizeof(*ro_e));
+	event_kept = viommu_ring_read(efd, &e, sizeof(e)) &&
+		     e.type == KVM_VIOMMU_EVENT_CONTEXT && e.seq == 1;
+	report("ring_read_readonly",
+	       "read(event fd) into a read-only page: %d (%s); the next read into memory: type 0x%x seq %llu (%s)",
 	       r_e, viommu_err_str(r_e), e.type, (unsigned long long)e.seq,
 	       event_kept ? "the same event" : "the event was lost");
 
-	TEST_ASSERT(r_f == -EFAULT, "IR_FAULT into a read-only page: %d (%s), expected EFAULT",
+	TEST_ASSERT(r_f == -EFAULT,
+		    "read(fault fd) into a read-only page: %d (%s), expected EFAULT",
 		    r_f, viommu_err_str(r_f));
-	TEST_ASSERT(r_e == -EFAULT, "EVENT_POP into a read-only page: %d (%s), expected EFAULT",
+	TEST_ASSERT(r_e == -EFAULT,
+		    "read(event fd) into a read-only page: %d (%s), expected EFAULT",
 		    r_e, viommu_err_str(r_e));
 	TEST_ASSERT(fault_kept && event_kept,
-		    "a pop that returned EFAULT consumed what it could not copy out:%s%s",
+		    "a read() that returned EFAULT consumed what it could not copy out:%s%s",
 		    fault_kept ? "" : " the fault record (IRTE 3, reason 0x22, SID 0x0123)",
 		    event_kept ? "" : " the event (CONTEXT, seq 1)");
+	TEST_ASSERT(!viommu_ring_readable(ffd) && !viommu_ring_readable(efd),
+		    "a ring still readable after its one record was read");
+	close(ffd);
+	close(efd);
 	munmap(ro_f, getpagesize());
 	munmap(ro_e, getpagesize());
 	vtd_vm_destroy(v);
+}
+
+/* ---- ring_fd_get_readonly ------------------------------------------------------------------ */
+
+/*
+ * Why: IR_FAULT_FD and EVENT_FD make a file before they copy its number
+ * out.  Were it installed first, a get into a read-only page would leave
+ * the VMM an fd it never learns of, holding the VM for good; a VMM that
+ * loops so exhausts its fd table.
+ */
+#define GR_ROUNDS		64
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "opendir(/proc/self/fd): %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void test_ring_fd_get_readonly(void)
+{
+	static const struct { uint32_t group; uint64_t attr; const char *name; } rings[] = {
+		{ KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT_FD, "IR_FAULT_FD" },
+		{ KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_FD, "EVENT_FD" },
+	};
+	struct kvm_vm *vm;
+	int dev, before, after, i, j, r, bad = 0, first = 0;
+	void *ro = map_page(PROT_READ);
+
+	vm = viommu_vm_irqchip(&dev);
+	before = count_fds();
+	for (i = 0; i < (int)ARRAY_SIZE(rings); i++) {
+		for (j = 0; j < GR_ROUNDS; j++) {
+			r = viommu_get_attr(dev, rings[i].group, rings[i].attr, ro);
+			if (r != -EFAULT && !bad++)
+				first = r;
+		}
+	}
+	after = count_fds();
+	report("ring_fd_get_readonly",
+	       "%d gets of each ring fd into a read-only page: %d not EFAULT (first %d); fds open %d before, %d after",
+	       GR_ROUNDS, bad, first, before, after);
+	TEST_ASSERT(!bad, "ring fd get into a read-only page: %d of %d not EFAULT, first %d (%s)",
+		    bad, GR_ROUNDS * (int)ARRAY_SIZE(rings), first, viommu_err_str(first));
+	TEST_ASSERT(after == before,
+		    "ring fd gets that returned EFAULT left %d fds behind", after - before);
+	/* And the device still hands out working ones. */
+	for (i = 0; i < (int)ARRAY_SIZE(rings); i++) {
+		r = viommu_ring_fd(dev, rings[i].group, rings[i].attr, true);
+		TEST_ASSERT(!viommu_ring_readable(r), "%s: a new device's ring is readable",
+			    rings[i].name);
+		close(r);
+	}
+	munmap(ro, getpagesize());
+	close(dev);
+	kvm_vm_free(vm);
 }
 
 /* ---- driver ----------------------------------------------------------------------------- */
@@ -856,13 +932,15 @@ static void test_irt_wrap(void)
 	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(IW_IDX, false, 0), IW_SID);
 	struct viommu_guest *g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, true);
 	struct kvm_viommu_ir_fault f;
+	bool found;
 	int r;
 
 	viommu_guest_start(g);
 	viommu_set_irta(g->dev, IW_BASE | KVM_VIOMMU_IRTA_EIME | 15);
 	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
 	r = viommu_signal_msi(g->vm, &m);
-	TEST_ASSERT(viommu_pop_fault(g->dev, &f), "no fault record for IRTE 0x%x", IW_IDX);
+	found = viommu_pop_fault(g->dev, &f);
+	TEST_ASSERT(found, "no fault record for IRTE 0x%x", IW_IDX);
 	report("irt_wrap", "IRT at 0x%llx, IRTE 0x%x: KVM_SIGNAL_MSI %d, fault 0x%x index 0x%x",
 	       IW_BASE, IW_IDX, r, f.reason, f.index);
 	TEST_ASSERT(r == 0 && f.reason == KVM_VIOMMU_FR_IR_ROOT_INVAL && f.index == IW_IDX,
@@ -909,8 +987,9 @@ static void test_regs_state_eim(void)
 static const struct viommu_case cases[] = {
 	{ "worker_mm",			test_worker_mm },
 	{ "create_device_enfile",	test_create_device_enfile },
-	{ "event_pop_userfaultfd",	test_event_pop_userfaultfd },
-	{ "pop_readonly",		test_pop_readonly },
+	{ "event_read_userfaultfd",	test_event_read_userfaultfd },
+	{ "ring_read_readonly",		test_ring_read_readonly },
+	{ "ring_fd_get_readonly",	test_ring_fd_get_readonly },
 	{ "irt_wrap",			test_irt_wrap },
 	{ "regs_state_eim",		test_regs_state_eim },
 };

@@ -131,29 +131,15 @@ static inline bool vtd_irte_sid_ok(const struct vtd_irte *irte, u16 sid,
 	return false;
 }
 
-/* Remappable-format MSI address: handle[14:0] in 19:5, handle[15] in 2. */
-#define VTD_MSI_REMAPPABLE		BIT_ULL(4)
-#define VTD_MSI_SHV			BIT_ULL(3)
-#define VTD_MSI_HANDLE_LO		GENMASK_ULL(19, 5)
-#define VTD_MSI_HANDLE_HI		BIT_ULL(2)
-
-static inline bool vtd_msi_remappable(u64 address)
-{
-	return address & VTD_MSI_REMAPPABLE;
-}
-
 /*
- * Decodes the IRTE index of a remappable MSI.  Returns 0, or the fault
- * reason of a request with reserved bits set.
+ * The IRTE index of a remappable MSI, from the handle that its address
+ * carries (the architecture decodes that: <asm/msi.h> on x86), whether
+ * SHV is set, and its data.  Returns 0, or the fault reason of a request
+ * with reserved bits set.
  */
-static inline u8 vtd_msi_index(u64 address, u32 data, u32 *index)
+static inline u8 vtd_msi_index(u32 handle, bool shv, u32 data, u32 *index)
 {
-	u32 handle = FIELD_GET(VTD_MSI_HANDLE_LO, address) |
-		     (address & VTD_MSI_HANDLE_HI ? BIT(15) : 0);
-
-	if (address >> 32)
-		return KVM_VIOMMU_FR_IR_REQ_RSVD;
-	if (address & VTD_MSI_SHV) {
+	if (shv) {
 		/* The subhandle is 16 bits; the rest of the data is reserved. */
 		if (data >> 16)
 			return KVM_VIOMMU_FR_IR_REQ_RSVD;

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The in-kernel VT-d IOMMU's interrupt remapping, as an architecture's
+ * glue uses it to translate the interrupts it delivers (on x86,
+ * arch/x86/kvm/irq_remap.c).  The core decides what an interrupt's IRTE
+ * is, whether it faults, and when a translation in flight is done with;
+ * the glue decodes the architecture's messages and delivers the result.
+ */
+#ifndef __KVM_VIOMMU_H
+#define __KVM_VIOMMU_H
+
+#include <linux/kvm_viommu.h>
+#include <kvm/vtd.h>
+
+struct kvm_viommu;
+
+/* A request to translate: which entry, and who asked. */
+struct kvm_viommu_ir_request {
+	u32 index;
+	u16 sid;
+	bool has_sid;
+};
+
+/*
+ * The IRTE that @req selects, and whether it was read in x2APIC mode
+ * (IRTA.EIME).  Returns 0; -EWOULDBLOCK when @ctx cannot sleep and the
+ * entry is not cached; or -EINVAL after a fault: nothing is delivered.
+ */
+int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
+			    const struct kvm_viommu_ir_request *req,
+			    enum kvm_viommu_ir_context ctx,
+			    struct vtd_irte *irte, bool *x2apic);
+/* Records fault @reason for @req, with @irte if it was read; -EINVAL. */
+int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
+			const struct kvm_viommu_ir_request *req,
+			enum kvm_viommu_ir_context ctx, u8 reason,
+			const struct vtd_irte *irte);
+/* 1 if a compatibility-format interrupt passes (CFIS), else its fault. */
+int kvm_viommu_ir_compat(struct kvm_viommu *viommu,
+			 const struct kvm_viommu_ir_request *req,
+			 enum kvm_viommu_ir_context ctx);
+/* The request of the in-kernel I/O APIC's entry @index. */
+void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
+				  struct kvm_viommu_ir_request *req);
+
+/*
+ * A remapped delivery, from before its lookup until it is delivered or
+ * dropped: the guest's invalidation wait waits for it.
+ */
+int kvm_viommu_ir_enter(struct kvm_viommu *viommu);
+void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx);
+/* An atomic hit that is delivered in process context after all. */
+void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu);
+/* An EOI scan used a translation it could not cache: the next IEC rescans. */
+void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu);
+
+#endif /* __KVM_VIOMMU_H */
