@@ -17,7 +17,7 @@
 #define KVM_DEV_TYPE_INTEL_VIOMMU	32
 
 /* Bumped whenever the layout of an attribute below changes. */
-#define KVM_VIOMMU_ABI_VERSION		1
+#define KVM_VIOMMU_ABI_VERSION		2
 
 /* Device attribute groups (struct kvm_device_attr.group). */
 #define KVM_DEV_VIOMMU_GRP_CTRL		1
@@ -180,15 +180,42 @@ struct kvm_viommu_regs_config {
 	__u64 reserved[4];
 };
 
-/*
- * The register file and queue state, for live migration.  Registers hold
- * what the guest reads; rtaddr_active and irta_active what SRTP and SIRTP
- * last latched.
+/**
+ * struct kvm_viommu_regs_state - KVM_DEV_VIOMMU_REGS_STATE
+ * @flags: Must be 0
+ * @gsts: GSTS_REG as it takes effect: a TE or SRTP still held for the
+ *        VMM's acknowledgment reads as done
+ * @fsts: FSTS_REG
+ * @fectl: FECTL_REG
+ * @fedata: FEDATA_REG
+ * @feaddr: FEADDR_REG
+ * @feuaddr: FEUADDR_REG; 0 without ECAP.EIM
+ * @ics: ICS_REG
+ * @iectl: IECTL_REG
+ * @iedata: IEDATA_REG
+ * @ieaddr: IEADDR_REG
+ * @ieuaddr: IEUADDR_REG; 0 without ECAP.EIM
+ * @frcd_next: The fault recording register the next fault goes to (the
+ *             unit's own index, which FSTS.FRI is not)
+ * @__pad: Must be 0
+ * @rtaddr: RTADDR_REG
+ * @rtaddr_active: The root table address that SRTP last latched
+ * @ccmd: CCMD_REG
+ * @iqh: IQH_REG
+ * @iqt: IQT_REG
+ * @iqa: IQA_REG
+ * @irta: IRTA_REG
+ * @irta_active: The interrupt remapping table that SIRTP last latched
+ * @iva: IVA_REG
+ * @iotlb: IOTLB_REG
+ * @frcd: The fault recording registers, low and high qword; those beyond
+ *        the configured number of records must be 0
+ * @__reserved: Must be 0
+ *
+ * The register file and queue state, for live migration.  Each register
+ * holds what the guest reads from it.
  */
-#define KVM_VIOMMU_REGS_STATE_VERSION	1
-
 struct kvm_viommu_regs_state {
-	__u32 version;
 	__u32 flags;
 	__u32 gsts;
 	__u32 fsts;
@@ -201,7 +228,8 @@ struct kvm_viommu_regs_state {
 	__u32 iedata;
 	__u32 ieaddr;
 	__u32 ieuaddr;
-	__u32 frcd_next;	/* the record the next fault goes to */
+	__u32 frcd_next;
+	__u32 __pad;
 	__u64 rtaddr;
 	__u64 rtaddr_active;
 	__u64 ccmd;
@@ -213,7 +241,7 @@ struct kvm_viommu_regs_state {
 	__u64 iva;
 	__u64 iotlb;
 	__u64 frcd[KVM_VIOMMU_NR_FRCD][2];
-	__u64 reserved[16];
+	__u64 __reserved[16];
 };
 
 /*

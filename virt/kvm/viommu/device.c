@@ -353,11 +353,13 @@ struct kvm_viommu_attr {
 /* The largest structure: every call copies through the stack. */
 #define KVM_VIOMMU_ATTR_MAX	sizeof(struct kvm_viommu_regs_state)
 
-#define KVM_VIOMMU_ATTR(_group, _attr, type, ...)			\
+#define KVM_VIOMMU_ATTR_RSVD(_group, _attr, type, rsvd, ...)		\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
 	  .size = sizeof(struct type),					\
-	  .reserved = offsetof(struct type, reserved), __VA_ARGS__ }
+	  .reserved = offsetof(struct type, rsvd), __VA_ARGS__ }
+#define KVM_VIOMMU_ATTR(_group, _attr, type, ...)			\
+	KVM_VIOMMU_ATTR_RSVD(_group, _attr, type, reserved, __VA_ARGS__)
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
@@ -388,9 +390,9 @@ static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(REGS, REGS_CONFIG, kvm_viommu_regs_config,
 			.get = kvm_viommu_get_regs_config,
 			.set = kvm_viommu_set_regs_config),
-	KVM_VIOMMU_ATTR(REGS, REGS_STATE, kvm_viommu_regs_state,
-			.get = kvm_viommu_get_regs_state,
-			.set = kvm_viommu_set_regs_state),
+	KVM_VIOMMU_ATTR_RSVD(REGS, REGS_STATE, kvm_viommu_regs_state, __reserved,
+			     .get = kvm_viommu_get_regs_state,
+			     .set = kvm_viommu_set_regs_state),
 	KVM_VIOMMU_ATTR(REGS, REGS_FAULT, kvm_viommu_dmar_fault,
 			.set = kvm_viommu_set_regs_fault),
 	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config,

@@ -27,7 +27,7 @@ static void kvm_viommu_send_event(struct kvm_viommu *viommu, u32 *ectl,
 				  u32 addr, u32 uaddr, u32 data)
 {
 	u64 address = (u64)uaddr << 32 | addr;
-	bool fault = ectl == &viommu->regs.fectl;
+	bool fault = ectl == &viommu->regs.state.fectl;
 
 	trace_kvm_viommu_event_irq(fault, address, data, *ectl & VTD_ECTL_IM);
 	if (*ectl & VTD_ECTL_IM)
@@ -40,28 +40,28 @@ static void kvm_viommu_send_fault_event(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 
-	kvm_viommu_send_event(viommu, &r->fectl, r->feaddr, r->feuaddr,
-			      r->fedata);
+	kvm_viommu_send_event(viommu, &r->state.fectl, r->state.feaddr,
+			      r->state.feuaddr, r->state.fedata);
 }
 
 static void kvm_viommu_send_inv_event(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 
-	kvm_viommu_send_event(viommu, &r->iectl, r->ieaddr, r->ieuaddr,
-			      r->iedata);
+	kvm_viommu_send_event(viommu, &r->state.iectl, r->state.ieaddr,
+			      r->state.ieuaddr, r->state.iedata);
 }
 
 /* A fault condition; an event only if none was pending before. */
 static void kvm_viommu_raise_fault(struct kvm_viommu *viommu, u32 fsts)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	bool pending = r->fsts & VTD_FSTS_PENDING;
+	bool pending = r->state.fsts & VTD_FSTS_PENDING;
 
-	r->fsts |= fsts;
+	r->state.fsts |= fsts;
 	if (pending)
 		return;
-	r->fectl |= VTD_ECTL_IP;
+	r->state.fectl |= VTD_ECTL_IP;
 	kvm_viommu_send_fault_event(viommu);
 }
 
@@ -70,12 +70,12 @@ static void kvm_viommu_fault_status_changed(struct kvm_viommu_regs *r)
 {
 	int i;
 
-	r->fsts &= ~VTD_FSTS_PPF;
+	r->state.fsts &= ~VTD_FSTS_PPF;
 	for (i = 0; i < r->nr_frcd; i++)
-		if (r->frcd[i][1] & VTD_FRCD_F)
-			r->fsts |= VTD_FSTS_PPF;
-	if (!(r->fsts & VTD_FSTS_PENDING))
-		r->fectl &= ~VTD_ECTL_IP;
+		if (r->state.frcd[i][1] & VTD_FRCD_F)
+			r->state.fsts |= VTD_FSTS_PPF;
+	if (!(r->state.fsts & VTD_FSTS_PENDING))
+		r->state.fectl &= ~VTD_ECTL_IP;
 }
 
 /*
@@ -88,23 +88,23 @@ static void kvm_viommu_frcd_record(struct kvm_viommu *viommu, u64 lo, u64 hi)
 	unsigned int next;
 
 	lockdep_assert_held(&viommu->lock);
-	if (!r->configured || (r->fsts & VTD_FSTS_PFO))
+	if (!r->configured || (r->state.fsts & VTD_FSTS_PFO))
 		return;
 
 	/* Hardware's own index of the next record, which FRI is not. */
-	next = r->frcd_next;
-	if (r->frcd[next][1] & VTD_FRCD_F) {
+	next = r->state.frcd_next;
+	if (r->state.frcd[next][1] & VTD_FRCD_F) {
 		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
 		return;
 	}
-	r->frcd[next][0] = lo;
-	r->frcd[next][1] = VTD_FRCD_F | hi;
-	r->frcd_next = (next + 1) % r->nr_frcd;
+	r->state.frcd[next][0] = lo;
+	r->state.frcd[next][1] = VTD_FRCD_F | hi;
+	r->state.frcd_next = (next + 1) % r->nr_frcd;
 
 	/* FRI names the first pending record, from PPF's rise on. */
-	if (!(r->fsts & VTD_FSTS_PPF)) {
-		r->fsts &= ~VTD_FSTS_FRI;
-		r->fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
+	if (!(r->state.fsts & VTD_FSTS_PPF)) {
+		r->state.fsts &= ~VTD_FSTS_FRI;
+		r->state.fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
 	}
 	kvm_viommu_raise_fault(viommu, VTD_FSTS_PPF);
 }
@@ -211,10 +211,10 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
 	struct kvm_viommu_regs *r = &viommu->regs;
 
 	lockdep_assert_held(&viommu->lock);
-	if (r->ics & VTD_ICS_IWC)
+	if (r->state.ics & VTD_ICS_IWC)
 		return;
-	r->ics |= VTD_ICS_IWC;
-	r->iectl |= VTD_ECTL_IP;
+	r->state.ics |= VTD_ICS_IWC;
+	r->state.iectl |= VTD_ECTL_IP;
 	kvm_viommu_send_inv_event(viommu);
 }
 
@@ -222,7 +222,7 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
 static u32 kvm_viommu_gsts_now(struct kvm_viommu *viommu)
 {
 	u32 ir = READ_ONCE(viommu->ir_flags);
-	u32 gsts = viommu->regs.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
+	u32 gsts = viommu->regs.state.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
 
 	if (ir & KVM_VIOMMU_IR_ENABLE)
 		gsts |= VTD_GCMD_IRE;
@@ -287,7 +287,7 @@ static void kvm_viommu_post_gcmd_event(struct kvm_viommu *viommu, u32 seen,
 				       bool srtp)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	u64 event[2] = { r->gsts, r->rtaddr_active };
+	u64 event[2] = { r->state.gsts, r->state.rtaddr_active };
 	u64 seq;
 
 	seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_GCMD, 0, event,
@@ -320,20 +320,20 @@ static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
 	gsts = (old & ~VTD_GCMD_PERSISTENT) | (val & VTD_GCMD_PERSISTENT);
 
 	if (val & VTD_GCMD_SRTP) {
-		r->rtaddr_active = r->rtaddr;
+		r->state.rtaddr_active = r->state.rtaddr;
 		gsts |= VTD_GCMD_SRTP;
 	}
 	if (val & VTD_GCMD_SIRTP) {
 		/* IRTA's writable bits are always a valid table. */
-		kvm_viommu_ir_set_table(viommu, r->irta);
+		kvm_viommu_ir_set_table(viommu, r->state.irta);
 		gsts |= VTD_GCMD_SIRTP;
 	}
 	/* The queue starts at entry 0 each time it is enabled. */
 	if ((gsts & ~old) & VTD_GCMD_QIE)
-		r->iqh = 0;
+		r->state.iqh = 0;
 	if ((gsts ^ old) & (VTD_GCMD_IRE | VTD_GCMD_CFI))
 		kvm_viommu_set_ir_from_gsts(viommu, gsts);
-	r->gsts = gsts;
+	r->state.gsts = gsts;
 
 	if ((val & VTD_GCMD_SRTP) || ((gsts ^ old) & VTD_GCMD_TE))
 		kvm_viommu_post_gcmd_event(viommu, seen, val & VTD_GCMD_SRTP);
@@ -344,7 +344,7 @@ static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
 	 * A tail written before the queue was enabled is work to do, as
 	 * QEMU has it: Windows guests rely on that.
 	 */
-	if (((gsts & ~old) & VTD_GCMD_QIE) && r->iqt)
+	if (((gsts & ~old) & VTD_GCMD_QIE) && r->state.iqt)
 		kvm_viommu_qi_run(viommu);
 }
 
@@ -353,7 +353,7 @@ static void kvm_viommu_write_ectl(struct kvm_viommu *viommu, u32 *ectl,
 {
 	*ectl = (*ectl & ~VTD_ECTL_IM) | (val & VTD_ECTL_IM);
 	if (*ectl & VTD_ECTL_IP) {
-		if (ectl == &viommu->regs.fectl)
+		if (ectl == &viommu->regs.state.fectl)
 			kvm_viommu_send_fault_event(viommu);
 		else
 			kvm_viommu_send_inv_event(viommu);
@@ -364,16 +364,16 @@ static void kvm_viommu_write_ectl(struct kvm_viommu *viommu, u32 *ectl,
 static u32 *kvm_viommu_reg32(struct kvm_viommu_regs *r, u32 offset)
 {
 	switch (offset) {
-	case VTD_REG_FSTS:	return &r->fsts;
-	case VTD_REG_FECTL:	return &r->fectl;
-	case VTD_REG_FEDATA:	return &r->fedata;
-	case VTD_REG_FEADDR:	return &r->feaddr;
-	case VTD_REG_FEUADDR:	return &r->feuaddr;
-	case VTD_REG_ICS:	return &r->ics;
-	case VTD_REG_IECTL:	return &r->iectl;
-	case VTD_REG_IEDATA:	return &r->iedata;
-	case VTD_REG_IEADDR:	return &r->ieaddr;
-	case VTD_REG_IEUADDR:	return &r->ieuaddr;
+	case VTD_REG_FSTS:	return &r->state.fsts;
+	case VTD_REG_FECTL:	return &r->state.fectl;
+	case VTD_REG_FEDATA:	return &r->state.fedata;
+	case VTD_REG_FEADDR:	return &r->state.feaddr;
+	case VTD_REG_FEUADDR:	return &r->state.feuaddr;
+	case VTD_REG_ICS:	return &r->state.ics;
+	case VTD_REG_IECTL:	return &r->state.iectl;
+	case VTD_REG_IEDATA:	return &r->state.iedata;
+	case VTD_REG_IEADDR:	return &r->state.ieaddr;
+	case VTD_REG_IEUADDR:	return &r->state.ieuaddr;
 	}
 	return NULL;
 }
@@ -383,19 +383,19 @@ static u64 *kvm_viommu_reg64(struct kvm_viommu_regs *r, u32 offset)
 {
 	offset &= ~7;
 	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD + 16 * r->nr_frcd)
-		return &r->frcd[(offset - VTD_REG_FRCD) / 16][(offset / 8) & 1];
+		return &r->state.frcd[(offset - VTD_REG_FRCD) / 16][(offset / 8) & 1];
 
 	switch (offset) {
 	case VTD_REG_CAP:	return &r->cap;
 	case VTD_REG_ECAP:	return &r->ecap;
-	case VTD_REG_RTADDR:	return &r->rtaddr;
-	case VTD_REG_CCMD:	return &r->ccmd;
-	case VTD_REG_IQH:	return &r->iqh;
-	case VTD_REG_IQT:	return &r->iqt;
-	case VTD_REG_IQA:	return &r->iqa;
-	case VTD_REG_IRTA:	return &r->irta;
-	case VTD_REG_IVA:	return &r->iva;
-	case VTD_REG_IOTLB:	return &r->iotlb;
+	case VTD_REG_RTADDR:	return &r->state.rtaddr;
+	case VTD_REG_CCMD:	return &r->state.ccmd;
+	case VTD_REG_IQH:	return &r->state.iqh;
+	case VTD_REG_IQT:	return &r->state.iqt;
+	case VTD_REG_IQA:	return &r->state.iqa;
+	case VTD_REG_IRTA:	return &r->state.irta;
+	case VTD_REG_IVA:	return &r->state.iva;
+	case VTD_REG_IOTLB:	return &r->state.iotlb;
 	}
 	return NULL;
 }
@@ -430,19 +430,19 @@ static void kvm_viommu_write_dword32(struct kvm_viommu *viommu, u32 offset,
 		kvm_viommu_write_gcmd(viommu, val);
 		break;
 	case VTD_REG_FSTS:
-		r->fsts &= ~(val & VTD_FSTS_RW1C);
+		r->state.fsts &= ~(val & VTD_FSTS_RW1C);
 		kvm_viommu_fault_status_changed(r);
 		break;
 	case VTD_REG_FECTL:
-		kvm_viommu_write_ectl(viommu, &r->fectl, val);
+		kvm_viommu_write_ectl(viommu, &r->state.fectl, val);
 		break;
 	case VTD_REG_ICS:
-		r->ics &= ~(val & VTD_ICS_IWC);
-		if (!(r->ics & VTD_ICS_IWC))
-			r->iectl &= ~VTD_ECTL_IP;
+		r->state.ics &= ~(val & VTD_ICS_IWC);
+		if (!(r->state.ics & VTD_ICS_IWC))
+			r->state.iectl &= ~VTD_ECTL_IP;
 		break;
 	case VTD_REG_IECTL:
-		kvm_viommu_write_ectl(viommu, &r->iectl, val);
+		kvm_viommu_write_ectl(viommu, &r->state.iectl, val);
 		break;
 	case VTD_REG_FEDATA:
 	case VTD_REG_IEDATA:
@@ -568,13 +568,11 @@ static const struct kvm_io_device_ops kvm_viommu_mmio_ops = {
  */
 static void kvm_viommu_regs_clear(struct kvm_viommu_regs *r)
 {
-	size_t start = offsetof(struct kvm_viommu_regs, gsts);
-	size_t end = offsetof(struct kvm_viommu_regs, nr_frcd);
 	unsigned long irqflags;
 
-	memset((void *)r + start, 0, end - start);
-	r->fectl = VTD_ECTL_IM;
-	r->iectl = VTD_ECTL_IM;
+	memset(&r->state, 0, sizeof(r->state));
+	r->state.fectl = VTD_ECTL_IM;
+	r->state.iectl = VTD_ECTL_IM;
 	r->ccmd_seq = 0;
 	r->iotlb_seq = 0;
 	r->gcmd_seq = 0;
@@ -652,34 +650,11 @@ void kvm_viommu_regs_get_config(struct kvm_viommu *viommu,
 void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
 			       struct kvm_viommu_regs_state *s)
 {
-	struct kvm_viommu_regs *r = &viommu->regs;
-
 	lockdep_assert_held(&viommu->lock);
-	s->version = KVM_VIOMMU_REGS_STATE_VERSION;
+	*s = viommu->regs.state;
 	/* A restore acknowledges every event, so save what they lead to. */
 	s->gsts = kvm_viommu_gsts_now(viommu);
-	s->fsts = r->fsts;
-	s->fectl = r->fectl;
-	s->fedata = r->fedata;
-	s->feaddr = r->feaddr;
-	s->feuaddr = r->feuaddr;
-	s->ics = r->ics;
-	s->iectl = r->iectl;
-	s->iedata = r->iedata;
-	s->ieaddr = r->ieaddr;
-	s->ieuaddr = r->ieuaddr;
-	s->frcd_next = r->frcd_next;
-	s->rtaddr = r->rtaddr;
-	s->rtaddr_active = r->rtaddr_active;
-	s->ccmd = r->ccmd;
-	s->iqh = r->iqh;
-	s->iqt = r->iqt;
-	s->iqa = r->iqa;
-	s->irta = r->irta;
 	s->irta_active = READ_ONCE(viommu->irta);
-	s->iva = r->iva;
-	s->iotlb = r->iotlb;
-	memcpy(s->frcd, r->frcd, sizeof(s->frcd));
 }
 
 #define VTD_FRCD_HI_VALID	(VTD_FRCD_F | VTD_FRCD_T | VTD_FRCD_PV | \
@@ -709,6 +684,9 @@ static bool kvm_viommu_state_valid(const struct kvm_viommu_regs *r,
 
 	/* The upper address dwords exist only with extended interrupt mode. */
 	if (!(r->ecap & VTD_ECAP_EIM) && (s->feuaddr | s->ieuaddr))
+		return false;
+	/* The copy keeps it; device.c has checked flags and __reserved. */
+	if (s->__pad)
 		return false;
 
 	return kvm_viommu_frcd_valid(r, s) &&
@@ -741,8 +719,7 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 	lockdep_assert_held(&viommu->lock);
 	if (!r->configured)
 		return -ENXIO;
-	if (s->version != KVM_VIOMMU_REGS_STATE_VERSION ||
-	    !kvm_viommu_state_valid(r, s))
+	if (!kvm_viommu_state_valid(r, s))
 		return -EINVAL;
 
 	ret = kvm_viommu_ir_set_table(viommu, s->irta_active);
@@ -750,28 +727,7 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 		return ret;
 	kvm_viommu_set_ir_from_gsts(viommu, s->gsts);
 
-	r->gsts = s->gsts;
-	r->fsts = s->fsts;
-	r->fectl = s->fectl;
-	r->fedata = s->fedata;
-	r->feaddr = s->feaddr;
-	r->feuaddr = s->feuaddr;
-	r->ics = s->ics;
-	r->iectl = s->iectl;
-	r->iedata = s->iedata;
-	r->ieaddr = s->ieaddr;
-	r->ieuaddr = s->ieuaddr;
-	r->frcd_next = s->frcd_next;
-	r->rtaddr = s->rtaddr;
-	r->rtaddr_active = s->rtaddr_active;
-	r->ccmd = s->ccmd;
-	r->iqh = s->iqh;
-	r->iqt = s->iqt;
-	r->iqa = s->iqa;
-	r->irta = s->irta;
-	r->iva = s->iva;
-	r->iotlb = s->iotlb;
-	memcpy(r->frcd, s->frcd, sizeof(r->frcd));
+	r->state = *s;
 	kvm_viommu_fault_status_changed(r);
 
 	kvm_viommu_events_ack_all(&viommu->events);
