@@ -338,15 +338,42 @@ struct kvm_viommu_regs_config {
 	__u64 __reserved[4];
 };
 
-/*
- * The register file and queue state, for live migration.  Registers hold
- * what the guest reads; rtaddr_active and irta_active what SRTP and SIRTP
- * last latched.
+/**
+ * struct kvm_viommu_regs_state - KVM_DEV_VIOMMU_REGS_STATE
+ * @flags: Must be 0
+ * @gsts: GSTS_REG as it takes effect: a TE or SRTP still held for the
+ *        VMM's acknowledgment reads as done
+ * @fsts: FSTS_REG
+ * @fectl: FECTL_REG
+ * @fedata: FEDATA_REG
+ * @feaddr: FEADDR_REG
+ * @feuaddr: FEUADDR_REG; 0 without ECAP.EIM
+ * @ics: ICS_REG
+ * @iectl: IECTL_REG
+ * @iedata: IEDATA_REG
+ * @ieaddr: IEADDR_REG
+ * @ieuaddr: IEUADDR_REG; 0 without ECAP.EIM
+ * @frcd_next: The fault recording register the next fault goes to (the
+ *             unit's own index, which FSTS.FRI is not)
+ * @__reserved: Must be 0
+ * @rtaddr: RTADDR_REG
+ * @rtaddr_active: The root table address that SRTP last latched
+ * @ccmd: CCMD_REG
+ * @iqh: IQH_REG
+ * @iqt: IQT_REG
+ * @iqa: IQA_REG
+ * @irta: IRTA_REG
+ * @irta_active: The interrupt remapping table that SIRTP last latched
+ * @iva: IVA_REG
+ * @iotlb: IOTLB_REG
+ * @frcd: The fault recording registers, low and high qword; those beyond
+ *        the configured number of records must be 0
+ * @__reserved2: Must be 0
+ *
+ * The register file and queue state, for live migration.  Each register
+ * holds what the guest reads from it.
  */
-#define KVM_VIOMMU_REGS_STATE_VERSION	1
-
 struct kvm_viommu_regs_state {
-	__u32 version;
 	__u32 flags;
 	__u32 gsts;
 	__u32 fsts;
@@ -359,7 +386,8 @@ struct kvm_viommu_regs_state {
 	__u32 iedata;
 	__u32 ieaddr;
 	__u32 ieuaddr;
-	__u32 frcd_next;	/* the record the next fault goes to */
+	__u32 frcd_next;
+	__u32 __reserved;
 	__u64 rtaddr;
 	__u64 rtaddr_active;
 	__u64 ccmd;
@@ -371,7 +399,7 @@ struct kvm_viommu_regs_state {
 	__u64 iva;
 	__u64 iotlb;
 	__u64 frcd[KVM_VIOMMU_NR_FRCD][2];
-	__u64 reserved[16];
+	__u64 __reserved2[16];
 };
 
 /**
@@ -396,7 +424,7 @@ enum kvm_viommu_dmar_fault_flags {
  *
  * A DMA-remapping fault that the VMM found in its own translation,
  * recorded in the fault registers as hardware would, with the fault
- * event it raises.  Needs the register page (REGS_CONFIG); else EBUSY.
+ * event it raises.  Needs the register page (REGS_CONFIG); else ENXIO.
  */
 struct kvm_viommu_dmar_fault {
 	__u32 flags;

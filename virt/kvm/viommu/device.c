@@ -297,7 +297,7 @@ static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_regs_state *state = data;
 
-	if (state->flags)
+	if (state->flags || state->__reserved)
 		return -EINVAL;
 
 	return kvm_viommu_regs_set_state(viommu, state);

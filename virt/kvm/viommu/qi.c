@@ -44,7 +44,7 @@ struct kvm_viommu_qi_window {
 static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 			      struct kvm_viommu_qi_window *w)
 {
-	u64 iqa = viommu->regs.iqa, base = iqa & PAGE_MASK;
+	u64 iqa = viommu->regs.state.iqa, base = iqa & PAGE_MASK;
 	unsigned int size = BIT(vtd_iq_shift(iqa));
 	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
@@ -73,8 +73,8 @@ static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu,
 			       struct kvm_viommu_qi_window *w, u32 index,
 			       u64 *desc)
 {
-	u32 ahead = vtd_iq_entries(viommu->regs.iqa) - index;
-	unsigned int qwords = BIT(vtd_iq_shift(viommu->regs.iqa)) / 8;
+	u32 ahead = vtd_iq_entries(viommu->regs.state.iqa) - index;
+	unsigned int qwords = BIT(vtd_iq_shift(viommu->regs.state.iqa)) / 8;
 	int i, ret;
 
 	if (index - w->first >= w->count) {
@@ -161,7 +161,7 @@ static int kvm_viommu_qi_exec(struct kvm_viommu *viommu,
 			      struct kvm_vcpu *vcpu, const u64 *desc)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	bool wide = r->iqa & VTD_IQ_DW;
+	bool wide = r->state.iqa & VTD_IQ_DW;
 	u8 type = vtd_desc_check(desc, wide, r->cap, r->ecap);
 
 	switch (type) {
@@ -192,17 +192,17 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 	lockdep_assert_held(&viommu->lock);
 	if (WARN_ON_ONCE(!vcpu || vcpu->kvm != viommu->kvm))
 		return;
-	if (!(r->gsts & VTD_GCMD_QIE) || (r->fsts & VTD_FSTS_IQE))
+	if (!(r->state.gsts & VTD_GCMD_QIE) || (r->state.fsts & VTD_FSTS_IQE))
 		return;
 
 	/* A tail or head the queue cannot have: IQE, and IQH stays. */
-	if (!vtd_iq_index(r->iqa, r->iqt, &tail) ||
-	    !vtd_iq_index(r->iqa, r->iqh, &head)) {
+	if (!vtd_iq_index(r->state.iqa, r->state.iqt, &tail) ||
+	    !vtd_iq_index(r->state.iqa, r->state.iqh, &head)) {
 		kvm_viommu_regs_queue_error(viommu);
 		return;
 	}
 
-	entries = vtd_iq_entries(r->iqa);
+	entries = vtd_iq_entries(r->state.iqa);
 	for (done = 0; head != tail; done++) {
 		if (done == KVM_VIOMMU_QI_RUN) {
 			kvm_arch_viommu_request_vcpu(vcpu);
@@ -227,7 +227,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 		}
 
 		head = (head + 1) % entries;
-		r->iqh = (u64)head << vtd_iq_shift(r->iqa);
+		r->state.iqh = (u64)head << vtd_iq_shift(r->state.iqa);
 	}
 }
 
@@ -250,16 +250,16 @@ void kvm_viommu_reg_invalidations_acked(struct kvm_viommu *viommu)
 	u64 acked = viommu->events.acked;
 
 	lockdep_assert_held(&viommu->lock);
-	if ((r->ccmd & VTD_CCMD_ICC) && r->ccmd_seq <= acked) {
-		r->ccmd &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
-		r->ccmd |= FIELD_PREP(VTD_CCMD_CAIG,
-				      FIELD_GET(VTD_CCMD_CIRG, r->ccmd));
+	if ((r->state.ccmd & VTD_CCMD_ICC) && r->ccmd_seq <= acked) {
+		r->state.ccmd &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
+		r->state.ccmd |= FIELD_PREP(VTD_CCMD_CAIG,
+					    FIELD_GET(VTD_CCMD_CIRG, r->state.ccmd));
 		r->ccmd_seq = 0;
 	}
-	if ((r->iotlb & VTD_IOTLB_IVT) && r->iotlb_seq <= acked) {
-		r->iotlb &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
-		r->iotlb |= FIELD_PREP(VTD_IOTLB_IAIG,
-				       FIELD_GET(VTD_IOTLB_IIRG, r->iotlb));
+	if ((r->state.iotlb & VTD_IOTLB_IVT) && r->iotlb_seq <= acked) {
+		r->state.iotlb &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
+		r->state.iotlb |= FIELD_PREP(VTD_IOTLB_IAIG,
+					     FIELD_GET(VTD_IOTLB_IIRG, r->state.iotlb));
 		r->iotlb_seq = 0;
 	}
 }
@@ -282,14 +282,14 @@ void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu)
 	struct kvm_viommu_regs *r = &viommu->regs;
 
 	r->ccmd_seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_CONTEXT, 0,
-					    &r->ccmd, 1);
+					    &r->state.ccmd, 1);
 	kvm_viommu_reg_invalidations_acked(viommu);
 }
 
 void kvm_viommu_iotlb_reg_invalidate(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	u64 regs[2] = { r->iotlb, r->iva };
+	u64 regs[2] = { r->state.iotlb, r->state.iva };
 
 	r->iotlb_seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_IOTLB, 0,
 					     regs, ARRAY_SIZE(regs));

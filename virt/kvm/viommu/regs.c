@@ -3,12 +3,13 @@
  * The VT-d register page, served by the kernel on KVM's MMIO bus so that
  * the guest's driver programs its IOMMU without exits to the VMM.
  *
- * Every register is handled as one or two dwords: VT-d software accesses a
- * 64-bit register with one 8-byte access or two 4-byte ones, and either
- * must work.  The side effects of a 64-bit register happen on the write of
- * the dword that holds the command bit (IQT's tail, CCMD.ICC, IOTLB.IVT).
- * Accesses of any other size or alignment read zero and are dropped, as
- * the specification leaves them undefined and a guest may try anything.
+ * The page is one table, kvm_viommu_reg_table, and every access goes
+ * through it a dword at a time: VT-d software accesses a 64-bit register
+ * with one 8-byte access or two 4-byte ones, and either must work.  The
+ * side effects of a 64-bit register happen on the write of the dword that
+ * holds the command bit (IQT's tail, CCMD.ICC, IOTLB.IVT).  Accesses of
+ * any other size or alignment read zero and are dropped, as the
+ * specification leaves them undefined and a guest may try anything.
  */
 
 #include <linux/kvm_host.h>
@@ -27,7 +28,7 @@ static void kvm_viommu_send_event(struct kvm_viommu *viommu, u32 *ectl,
 				  u32 addr, u32 uaddr, u32 data)
 {
 	u64 address = (u64)uaddr << 32 | addr;
-	bool fault = ectl == &viommu->regs.fectl;
+	bool fault = ectl == &viommu->regs.state.fectl;
 
 	trace_kvm_viommu_event_irq(fault, address, data, *ectl & VTD_ECTL_IM);
 	if (*ectl & VTD_ECTL_IM)
@@ -40,28 +41,28 @@ static void kvm_viommu_send_fault_event(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 
-	kvm_viommu_send_event(viommu, &r->fectl, r->feaddr, r->feuaddr,
-			      r->fedata);
+	kvm_viommu_send_event(viommu, &r->state.fectl, r->state.feaddr,
+			      r->state.feuaddr, r->state.fedata);
 }
 
 static void kvm_viommu_send_inv_event(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
 
-	kvm_viommu_send_event(viommu, &r->iectl, r->ieaddr, r->ieuaddr,
-			      r->iedata);
+	kvm_viommu_send_event(viommu, &r->state.iectl, r->state.ieaddr,
+			      r->state.ieuaddr, r->state.iedata);
 }
 
 /* A fault condition; an event only if none was pending before. */
 static void kvm_viommu_raise_fault(struct kvm_viommu *viommu, u32 fsts)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	bool pending = r->fsts & VTD_FSTS_PENDING;
+	bool pending = r->state.fsts & VTD_FSTS_PENDING;
 
-	r->fsts |= fsts;
+	r->state.fsts |= fsts;
 	if (pending)
 		return;
-	r->fectl |= VTD_ECTL_IP;
+	r->state.fectl |= VTD_ECTL_IP;
 	kvm_viommu_send_fault_event(viommu);
 }
 
@@ -70,12 +71,12 @@ static void kvm_viommu_fault_status_changed(struct kvm_viommu_regs *r)
 {
 	int i;
 
-	r->fsts &= ~VTD_FSTS_PPF;
+	r->state.fsts &= ~VTD_FSTS_PPF;
 	for (i = 0; i < r->nr_frcd; i++)
-		if (r->frcd[i][1] & VTD_FRCD_F)
-			r->fsts |= VTD_FSTS_PPF;
-	if (!(r->fsts & VTD_FSTS_PENDING))
-		r->fectl &= ~VTD_ECTL_IP;
+		if (r->state.frcd[i][1] & VTD_FRCD_F)
+			r->state.fsts |= VTD_FSTS_PPF;
+	if (!(r->state.fsts & VTD_FSTS_PENDING))
+		r->state.fectl &= ~VTD_ECTL_IP;
 }
 
 /*
@@ -88,23 +89,23 @@ static void kvm_viommu_frcd_record(struct kvm_viommu *viommu, u64 lo, u64 hi)
 	unsigned int next;
 
 	lockdep_assert_held(&viommu->lock);
-	if (!r->configured || (r->fsts & VTD_FSTS_PFO))
+	if (!r->configured || (r->state.fsts & VTD_FSTS_PFO))
 		return;
 
 	/* Hardware's own index of the next record, which FRI is not. */
-	next = r->frcd_next;
-	if (r->frcd[next][1] & VTD_FRCD_F) {
+	next = r->state.frcd_next;
+	if (r->state.frcd[next][1] & VTD_FRCD_F) {
 		kvm_viommu_raise_fault(viommu, VTD_FSTS_PFO);
 		return;
 	}
-	r->frcd[next][0] = lo;
-	r->frcd[next][1] = VTD_FRCD_F | hi;
-	r->frcd_next = (next + 1) % r->nr_frcd;
+	r->state.frcd[next][0] = lo;
+	r->state.frcd[next][1] = VTD_FRCD_F | hi;
+	r->state.frcd_next = (next + 1) % r->nr_frcd;
 
 	/* FRI names the first pending record, from PPF's rise on. */
-	if (!(r->fsts & VTD_FSTS_PPF)) {
-		r->fsts &= ~VTD_FSTS_FRI;
-		r->fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
+	if (!(r->state.fsts & VTD_FSTS_PPF)) {
+		r->state.fsts &= ~VTD_FSTS_FRI;
+		r->state.fsts |= FIELD_PREP(VTD_FSTS_FRI, next);
 	}
 	kvm_viommu_raise_fault(viommu, VTD_FSTS_PPF);
 }
@@ -211,10 +212,10 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
 	struct kvm_viommu_regs *r = &viommu->regs;
 
 	lockdep_assert_held(&viommu->lock);
-	if (r->ics & VTD_ICS_IWC)
+	if (r->state.ics & VTD_ICS_IWC)
 		return;
-	r->ics |= VTD_ICS_IWC;
-	r->iectl |= VTD_ECTL_IP;
+	r->state.ics |= VTD_ICS_IWC;
+	r->state.iectl |= VTD_ECTL_IP;
 	kvm_viommu_send_inv_event(viommu);
 }
 
@@ -222,7 +223,7 @@ void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu)
 static u32 kvm_viommu_gsts_now(struct kvm_viommu *viommu)
 {
 	u32 ir = READ_ONCE(viommu->ir_flags);
-	u32 gsts = viommu->regs.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
+	u32 gsts = viommu->regs.state.gsts & ~(VTD_GCMD_IRE | VTD_GCMD_CFI);
 
 	if (ir & KVM_VIOMMU_IR_ENABLE)
 		gsts |= VTD_GCMD_IRE;
@@ -287,7 +288,7 @@ static void kvm_viommu_post_gcmd_event(struct kvm_viommu *viommu, u32 seen,
 				       bool srtp)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
-	u64 event[2] = { r->gsts, r->rtaddr_active };
+	u64 event[2] = { r->state.gsts, r->state.rtaddr_active };
 	u64 seq;
 
 	seq = kvm_viommu_event_post(viommu, KVM_VIOMMU_EVENT_GCMD, 0, event,
@@ -310,30 +311,31 @@ void kvm_viommu_regs_gcmd_acked(struct kvm_viommu *viommu)
 		r->gcmd_seq = 0;
 }
 
-static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
+/* GCMD: the commands, which show in GSTS once done. */
+static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u64 cmd, u64 mask)
 {
 	struct kvm_viommu_regs *r = &viommu->regs;
+	u32 val = cmd & kvm_viommu_gcmd_allowed(r);
 	u32 seen = kvm_viommu_gsts(viommu);
 	u32 old = kvm_viommu_gsts_now(viommu), gsts;
 
-	val &= kvm_viommu_gcmd_allowed(r);
 	gsts = (old & ~VTD_GCMD_PERSISTENT) | (val & VTD_GCMD_PERSISTENT);
 
 	if (val & VTD_GCMD_SRTP) {
-		r->rtaddr_active = r->rtaddr;
+		r->state.rtaddr_active = r->state.rtaddr;
 		gsts |= VTD_GCMD_SRTP;
 	}
 	if (val & VTD_GCMD_SIRTP) {
 		/* IRTA's writable bits are always a valid table. */
-		kvm_viommu_ir_set_table(viommu, r->irta);
+		kvm_viommu_ir_set_table(viommu, r->state.irta);
 		gsts |= VTD_GCMD_SIRTP;
 	}
 	/* The queue starts at entry 0 each time it is enabled. */
 	if ((gsts & ~old) & VTD_GCMD_QIE)
-		r->iqh = 0;
+		r->state.iqh = 0;
 	if ((gsts ^ old) & (VTD_GCMD_IRE | VTD_GCMD_CFI))
 		kvm_viommu_set_ir_from_gsts(viommu, gsts);
-	r->gsts = gsts;
+	r->state.gsts = gsts;
 
 	if ((val & VTD_GCMD_SRTP) || ((gsts ^ old) & VTD_GCMD_TE))
 		kvm_viommu_post_gcmd_event(viommu, seen, val & VTD_GCMD_SRTP);
@@ -344,170 +346,276 @@ static void kvm_viommu_write_gcmd(struct kvm_viommu *viommu, u32 val)
 	 * A tail written before the queue was enabled is work to do, as
 	 * QEMU has it: Windows guests rely on that.
 	 */
-	if (((gsts & ~old) & VTD_GCMD_QIE) && r->iqt)
+	if (((gsts & ~old) & VTD_GCMD_QIE) && r->state.iqt)
 		kvm_viommu_qi_run(viommu);
 }
 
-static void kvm_viommu_write_ectl(struct kvm_viommu *viommu, u32 *ectl,
-				  u32 val)
+static u32 kvm_viommu_read_ver(struct kvm_viommu *viommu)
 {
-	*ectl = (*ectl & ~VTD_ECTL_IM) | (val & VTD_ECTL_IM);
-	if (*ectl & VTD_ECTL_IP) {
-		if (ectl == &viommu->regs.fectl)
-			kvm_viommu_send_fault_event(viommu);
-		else
-			kvm_viommu_send_inv_event(viommu);
-	}
+	return VTD_VER_VALUE;
 }
 
-/* The dwords of the 32-bit registers, or NULL. */
-static u32 *kvm_viommu_reg32(struct kvm_viommu_regs *r, u32 offset)
+/* GCMD is write-only. */
+static u32 kvm_viommu_read_gcmd(struct kvm_viommu *viommu)
 {
-	switch (offset) {
-	case VTD_REG_FSTS:	return &r->fsts;
-	case VTD_REG_FECTL:	return &r->fectl;
-	case VTD_REG_FEDATA:	return &r->fedata;
-	case VTD_REG_FEADDR:	return &r->feaddr;
-	case VTD_REG_FEUADDR:	return &r->feuaddr;
-	case VTD_REG_ICS:	return &r->ics;
-	case VTD_REG_IECTL:	return &r->iectl;
-	case VTD_REG_IEDATA:	return &r->iedata;
-	case VTD_REG_IEADDR:	return &r->ieaddr;
-	case VTD_REG_IEUADDR:	return &r->ieuaddr;
-	}
+	return 0;
+}
+
+/* FSTS: what is left pending after the guest cleared some. */
+static void kvm_viommu_write_fsts(struct kvm_viommu *viommu, u64 val, u64 mask)
+{
+	kvm_viommu_fault_status_changed(&viommu->regs);
+}
+
+/* A fault recording register's high qword: the guest cleared F. */
+static void kvm_viommu_write_frcd_hi(struct kvm_viommu *viommu, u64 val,
+				     u64 mask)
+{
+	if (val & mask & VTD_FRCD_F)
+		kvm_viommu_fault_status_changed(&viommu->regs);
+}
+
+/* FECTL: an interrupt held back by IM goes once IM clears. */
+static void kvm_viommu_write_fectl(struct kvm_viommu *viommu, u64 val,
+				   u64 mask)
+{
+	if (viommu->regs.state.fectl & VTD_ECTL_IP)
+		kvm_viommu_send_fault_event(viommu);
+}
+
+/* IECTL: likewise, for the invalidation completion event. */
+static void kvm_viommu_write_iectl(struct kvm_viommu *viommu, u64 val,
+				   u64 mask)
+{
+	if (viommu->regs.state.iectl & VTD_ECTL_IP)
+		kvm_viommu_send_inv_event(viommu);
+}
+
+/* ICS: IECTL.IP goes with the IWC the guest cleared. */
+static void kvm_viommu_write_ics(struct kvm_viommu *viommu, u64 val, u64 mask)
+{
+	struct kvm_viommu_regs *r = &viommu->regs;
+
+	if (!(r->state.ics & VTD_ICS_IWC))
+		r->state.iectl &= ~VTD_ECTL_IP;
+}
+
+/* IQT: the dword with the tail rings the doorbell. */
+static void kvm_viommu_write_iqt(struct kvm_viommu *viommu, u64 val, u64 mask)
+{
+	if (mask & VTD_IQT_MASK)
+		kvm_viommu_qi_run(viommu);
+}
+
+/* CCMD: the dword with ICC starts the invalidation. */
+static void kvm_viommu_write_ccmd(struct kvm_viommu *viommu, u64 val, u64 mask)
+{
+	if (mask & viommu->regs.state.ccmd & VTD_CCMD_ICC)
+		kvm_viommu_ccmd_invalidate(viommu);
+}
+
+/* IOTLB: the dword with IVT starts the invalidation. */
+static void kvm_viommu_write_iotlb(struct kvm_viommu *viommu, u64 val,
+				   u64 mask)
+{
+	if (mask & viommu->regs.state.iotlb & VTD_IOTLB_IVT)
+		kvm_viommu_iotlb_reg_invalidate(viommu);
+}
+
+/*
+ * A register of the page, @width bytes at @offset.  Its value is @read's,
+ * or is kept at @field in struct kvm_viommu_regs.  A write of a dword
+ * stores the @writable bits (none without the @ecap capabilities), clears
+ * the @w1c bits written as 1, and then calls @write with the value and
+ * the mask of the dword, both in the register's bit positions.
+ */
+struct kvm_viommu_reg {
+	u16 offset;
+	u8 width;
+	u16 field;
+	u64 writable;
+	u64 w1c;
+	u64 ecap;
+	u32 (*read)(struct kvm_viommu *viommu);
+	void (*write)(struct kvm_viommu *viommu, u64 val, u64 mask);
+};
+
+/* A register that struct kvm_viommu_regs keeps. */
+#define KVM_VIOMMU_REG(_name, _width, _field, _writable, _w1c, ...)	\
+	{ .offset = VTD_REG_##_name, .width = _width,			\
+	  .field = offsetof(struct kvm_viommu_regs, _field),		\
+	  .writable = _writable, .w1c = _w1c, __VA_ARGS__ }
+
+/* A 32-bit register without a value of its own. */
+#define KVM_VIOMMU_REG_FN(_name, _read, _write)				\
+	{ .offset = VTD_REG_##_name, .width = 4, .read = _read,	\
+	  .write = _write }
+
+/*
+ * The registers of the fault event (FE) and of the invalidation event
+ * (IE), which VT-d lays out alike.  The upper address dword is there in
+ * extended interrupt mode only.
+ */
+#define KVM_VIOMMU_ECTL(_EV, _ev, _write)				\
+	KVM_VIOMMU_REG(_EV##CTL, 4, state._ev##ctl, VTD_ECTL_IM, 0,	\
+		       .write = _write)
+#define KVM_VIOMMU_EDATA(_EV, _ev)					\
+	KVM_VIOMMU_REG(_EV##DATA, 4, state._ev##data, VTD_EDATA_MASK, 0)
+#define KVM_VIOMMU_EADDR(_EV, _ev)					\
+	KVM_VIOMMU_REG(_EV##ADDR, 4, state._ev##addr, VTD_EADDR_MASK, 0)
+#define KVM_VIOMMU_EUADDR(_EV, _ev)					\
+	KVM_VIOMMU_REG(_EV##UADDR, 4, state._ev##uaddr, U32_MAX, 0,	\
+		       .ecap = VTD_ECAP_EIM)
+
+/* A fault record is 128 bits, in the page and in the state alike. */
+#define VTD_FRCD_SIZE		sizeof_field(struct kvm_viommu_regs_state, frcd[0])
+#define VTD_REG_FRCD_HI		(VTD_REG_FRCD + 8)
+
+/*
+ * The register page, in the order of the offsets.  What is not here reads
+ * 0 and ignores writes: PMEN, say, as PLMR and PHMR are not advertised.
+ * The fault recording registers are record 0's, which the others repeat
+ * every VTD_FRCD_SIZE bytes, up to CAP.NFR.
+ */
+static const struct kvm_viommu_reg kvm_viommu_reg_table[] = {
+	KVM_VIOMMU_REG_FN(VER, kvm_viommu_read_ver, NULL),
+	KVM_VIOMMU_REG(CAP, 8, cap, 0, 0),
+	KVM_VIOMMU_REG(ECAP, 8, ecap, 0, 0),
+	KVM_VIOMMU_REG_FN(GCMD, kvm_viommu_read_gcmd, kvm_viommu_write_gcmd),
+	KVM_VIOMMU_REG_FN(GSTS, kvm_viommu_gsts, NULL),
+	KVM_VIOMMU_REG(RTADDR, 8, state.rtaddr, VTD_RTADDR_MASK, 0),
+	KVM_VIOMMU_REG(CCMD, 8, state.ccmd, VTD_CCMD_RW, 0,
+		       .write = kvm_viommu_write_ccmd),
+	KVM_VIOMMU_REG(FSTS, 4, state.fsts, 0, VTD_FSTS_RW1C,
+		       .write = kvm_viommu_write_fsts),
+	KVM_VIOMMU_ECTL(FE, fe, kvm_viommu_write_fectl), KVM_VIOMMU_EDATA(FE, fe),
+	KVM_VIOMMU_EADDR(FE, fe), KVM_VIOMMU_EUADDR(FE, fe),
+	KVM_VIOMMU_REG(IQH, 8, state.iqh, 0, 0),
+	KVM_VIOMMU_REG(IQT, 8, state.iqt, VTD_IQT_MASK, 0,
+		       .write = kvm_viommu_write_iqt),
+	KVM_VIOMMU_REG(IQA, 8, state.iqa, VTD_IQA_MASK, 0),
+	KVM_VIOMMU_REG(ICS, 4, state.ics, 0, VTD_ICS_IWC,
+		       .write = kvm_viommu_write_ics),
+	KVM_VIOMMU_ECTL(IE, ie, kvm_viommu_write_iectl), KVM_VIOMMU_EDATA(IE, ie),
+	KVM_VIOMMU_EADDR(IE, ie), KVM_VIOMMU_EUADDR(IE, ie),
+	KVM_VIOMMU_REG(IRTA, 8, state.irta, VTD_IRTA_MASK, 0),
+	KVM_VIOMMU_REG(IVA, 8, state.iva, VTD_IVA_MASK, 0),
+	KVM_VIOMMU_REG(IOTLB, 8, state.iotlb, VTD_IOTLB_RW, 0,
+		       .write = kvm_viommu_write_iotlb),
+	KVM_VIOMMU_REG(FRCD, 8, state.frcd[0][0], 0, 0),
+	KVM_VIOMMU_REG(FRCD_HI, 8, state.frcd[0][1], 0, VTD_FRCD_F,
+		       .write = kvm_viommu_write_frcd_hi),
+};
+
+/* An access to a dword of the page, decoded. */
+struct kvm_viommu_access {
+	const struct kvm_viommu_reg *reg;
+	/* Where the register's value is kept, or NULL: reg->read has it. */
+	void *val;
+	/* Where the dword is in the register. */
+	unsigned int shift;
+};
+
+/*
+ * Fault record @n's offsets as record 0's: returns @n, and 0 below the
+ * records.  Records beyond CAP.NFR are not there: @n >= nr_frcd.
+ */
+static unsigned int kvm_viommu_frcd_fold(u32 *offset)
+{
+	unsigned int n;
+
+	if (*offset < VTD_REG_FRCD)
+		return 0;
+	n = (*offset - VTD_REG_FRCD) / VTD_FRCD_SIZE;
+	*offset -= n * VTD_FRCD_SIZE;
+	return n;
+}
+
+/* The register that holds the dword at @offset, or NULL. */
+static const struct kvm_viommu_reg *kvm_viommu_find_reg(u32 offset)
+{
+	const struct kvm_viommu_reg *reg;
+
+	for (reg = kvm_viommu_reg_table;
+	     reg < kvm_viommu_reg_table + ARRAY_SIZE(kvm_viommu_reg_table); reg++)
+		if (offset - reg->offset < reg->width)
+			return reg;
 	return NULL;
 }
 
-/* The 64-bit register that holds @offset, or NULL. */
-static u64 *kvm_viommu_reg64(struct kvm_viommu_regs *r, u32 offset)
+/* Which register the dword at @offset is of, if any, and where. */
+static bool kvm_viommu_decode(struct kvm_viommu_regs *r, u32 offset,
+			      struct kvm_viommu_access *a)
 {
-	offset &= ~7;
-	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD + 16 * r->nr_frcd)
-		return &r->frcd[(offset - VTD_REG_FRCD) / 16][(offset / 8) & 1];
+	unsigned int n = kvm_viommu_frcd_fold(&offset);
 
-	switch (offset) {
-	case VTD_REG_CAP:	return &r->cap;
-	case VTD_REG_ECAP:	return &r->ecap;
-	case VTD_REG_RTADDR:	return &r->rtaddr;
-	case VTD_REG_CCMD:	return &r->ccmd;
-	case VTD_REG_IQH:	return &r->iqh;
-	case VTD_REG_IQT:	return &r->iqt;
-	case VTD_REG_IQA:	return &r->iqa;
-	case VTD_REG_IRTA:	return &r->irta;
-	case VTD_REG_IVA:	return &r->iva;
-	case VTD_REG_IOTLB:	return &r->iotlb;
-	}
-	return NULL;
+	a->reg = kvm_viommu_find_reg(offset);
+	if (!a->reg || n >= r->nr_frcd)
+		return false;
+	a->shift = (offset - a->reg->offset) * 8;
+	a->val = a->reg->read ? NULL :
+		 (void *)r + a->reg->field + n * VTD_FRCD_SIZE;
+	return true;
+}
+
+static u64 kvm_viommu_reg_load(const struct kvm_viommu_access *a)
+{
+	return a->reg->width == 8 ? *(u64 *)a->val : *(u32 *)a->val;
+}
+
+static void kvm_viommu_reg_save(const struct kvm_viommu_access *a, u64 val)
+{
+	if (a->reg->width == 8)
+		*(u64 *)a->val = val;
+	else
+		*(u32 *)a->val = val;
+}
+
+/* The bits the guest may write, as the capabilities have it. */
+static u64 kvm_viommu_reg_writable(const struct kvm_viommu_regs *r,
+				   const struct kvm_viommu_reg *reg)
+{
+	return (r->ecap & reg->ecap) == reg->ecap ? reg->writable : 0;
+}
+
+/* Takes the bits of @val under @mask that the register takes. */
+static void kvm_viommu_reg_store(struct kvm_viommu_regs *r,
+				 const struct kvm_viommu_access *a, u64 val,
+				 u64 mask)
+{
+	u64 writable = kvm_viommu_reg_writable(r, a->reg) & mask;
+	u64 clear = a->reg->w1c & mask & val;
+	u64 old;
+
+	if (!(writable | clear))
+		return;
+	old = kvm_viommu_reg_load(a);
+	kvm_viommu_reg_save(a, ((old & ~writable) | (val & writable)) & ~clear);
 }
 
 static u32 kvm_viommu_read_dword(struct kvm_viommu *viommu, u32 offset)
 {
-	struct kvm_viommu_regs *r = &viommu->regs;
-	u32 *reg32;
-	u64 *reg64;
+	struct kvm_viommu_access a;
+	u64 val;
 
-	if (offset == VTD_REG_VER)
-		return VTD_VER_VALUE;
-	if (offset == VTD_REG_GSTS)
-		return kvm_viommu_gsts(viommu);
-	reg32 = kvm_viommu_reg32(r, offset);
-	if (reg32)
-		return *reg32;
-	reg64 = kvm_viommu_reg64(r, offset);
-	if (reg64)
-		return offset & 4 ? upper_32_bits(*reg64) : lower_32_bits(*reg64);
-	/* GCMD is write-only; PMEN is not advertised (no PLMR/PHMR). */
-	return 0;
-}
-
-static void kvm_viommu_write_dword32(struct kvm_viommu *viommu, u32 offset,
-				     u32 val)
-{
-	struct kvm_viommu_regs *r = &viommu->regs;
-
-	switch (offset) {
-	case VTD_REG_GCMD:
-		kvm_viommu_write_gcmd(viommu, val);
-		break;
-	case VTD_REG_FSTS:
-		r->fsts &= ~(val & VTD_FSTS_RW1C);
-		kvm_viommu_fault_status_changed(r);
-		break;
-	case VTD_REG_FECTL:
-		kvm_viommu_write_ectl(viommu, &r->fectl, val);
-		break;
-	case VTD_REG_ICS:
-		r->ics &= ~(val & VTD_ICS_IWC);
-		if (!(r->ics & VTD_ICS_IWC))
-			r->iectl &= ~VTD_ECTL_IP;
-		break;
-	case VTD_REG_IECTL:
-		kvm_viommu_write_ectl(viommu, &r->iectl, val);
-		break;
-	case VTD_REG_FEDATA:
-	case VTD_REG_IEDATA:
-		*kvm_viommu_reg32(r, offset) = val & VTD_EDATA_MASK;
-		break;
-	case VTD_REG_FEADDR:
-	case VTD_REG_IEADDR:
-		*kvm_viommu_reg32(r, offset) = val & VTD_EADDR_MASK;
-		break;
-	case VTD_REG_FEUADDR:
-	case VTD_REG_IEUADDR:
-		if (r->ecap & VTD_ECAP_EIM)
-			*kvm_viommu_reg32(r, offset) = val;
-		break;
-	}
-}
-
-/* The bits of each 64-bit register that software can write. */
-static u64 kvm_viommu_reg64_writable(u32 offset)
-{
-	if (offset >= VTD_REG_FRCD && offset < VTD_REG_FRCD_END)
-		return 0;	/* F is write-1-to-clear, handled apart */
-
-	switch (offset) {
-	case VTD_REG_RTADDR:	return VTD_RTADDR_MASK;
-	case VTD_REG_CCMD:	return VTD_CCMD_RW;
-	case VTD_REG_IQT:	return VTD_IQT_MASK;
-	case VTD_REG_IQA:	return VTD_IQA_MASK;
-	case VTD_REG_IRTA:	return VTD_IRTA_MASK;
-	case VTD_REG_IVA:	return VTD_IVA_MASK;
-	case VTD_REG_IOTLB:	return VTD_IOTLB_RW;
-	}
-	return 0;
-}
-
-static void kvm_viommu_write_dword64(struct kvm_viommu *viommu, u32 offset,
-				     u32 val, u64 *reg)
-{
-	u32 base = offset & ~7, shift = (offset & 4) * 8;
-	u64 mask = kvm_viommu_reg64_writable(base) & (0xffffffffULL << shift);
-
-	*reg = (*reg & ~mask) | (((u64)val << shift) & mask);
-
-	if (base >= VTD_REG_FRCD && base < VTD_REG_FRCD_END && (base & 8) &&
-	    shift && (val & upper_32_bits(VTD_FRCD_F))) {
-		*reg &= ~VTD_FRCD_F;
-		kvm_viommu_fault_status_changed(&viommu->regs);
-	} else if (base == VTD_REG_IQT && !shift) {
-		kvm_viommu_qi_run(viommu);
-	} else if (base == VTD_REG_CCMD && shift && (*reg & VTD_CCMD_ICC)) {
-		kvm_viommu_ccmd_invalidate(viommu);
-	} else if (base == VTD_REG_IOTLB && shift && (*reg & VTD_IOTLB_IVT)) {
-		kvm_viommu_iotlb_reg_invalidate(viommu);
-	}
+	if (!kvm_viommu_decode(&viommu->regs, offset, &a))
+		return 0;
+	val = a.val ? kvm_viommu_reg_load(&a) : a.reg->read(viommu);
+	return val >> a.shift;
 }
 
 static void kvm_viommu_write_dword(struct kvm_viommu *viommu, u32 offset,
 				   u32 val)
 {
-	u64 *reg64 = kvm_viommu_reg64(&viommu->regs, offset);
+	struct kvm_viommu_access a;
+	u64 mask;
 
-	if (reg64)
-		kvm_viommu_write_dword64(viommu, offset, val, reg64);
-	else
-		kvm_viommu_write_dword32(viommu, offset, val);
+	if (!kvm_viommu_decode(&viommu->regs, offset, &a))
+		return;
+	mask = (u64)U32_MAX << a.shift;
+	kvm_viommu_reg_store(&viommu->regs, &a, (u64)val << a.shift, mask);
+	if (a.reg->write)
+		a.reg->write(viommu, (u64)val << a.shift, mask);
 }
 
 static bool kvm_viommu_access_ok(u32 offset, int len)
@@ -568,13 +676,11 @@ static const struct kvm_io_device_ops kvm_viommu_mmio_ops = {
  */
 static void kvm_viommu_regs_clear(struct kvm_viommu_regs *r)
 {
-	size_t start = offsetof(struct kvm_viommu_regs, gsts);
-	size_t end = offsetof(struct kvm_viommu_regs, nr_frcd);
 	unsigned long irqflags;
 
-	memset((void *)r + start, 0, end - start);
-	r->fectl = VTD_ECTL_IM;
-	r->iectl = VTD_ECTL_IM;
+	memset(&r->state, 0, sizeof(r->state));
+	r->state.fectl = VTD_ECTL_IM;
+	r->state.iectl = VTD_ECTL_IM;
 	r->ccmd_seq = 0;
 	r->iotlb_seq = 0;
 	r->gcmd_seq = 0;
@@ -652,34 +758,11 @@ void kvm_viommu_regs_get_config(struct kvm_viommu *viommu,
 void kvm_viommu_regs_get_state(struct kvm_viommu *viommu,
 			       struct kvm_viommu_regs_state *s)
 {
-	struct kvm_viommu_regs *r = &viommu->regs;
-
 	lockdep_assert_held(&viommu->lock);
-	s->version = KVM_VIOMMU_REGS_STATE_VERSION;
+	*s = viommu->regs.state;
 	/* A restore acknowledges every event, so save what they lead to. */
 	s->gsts = kvm_viommu_gsts_now(viommu);
-	s->fsts = r->fsts;
-	s->fectl = r->fectl;
-	s->fedata = r->fedata;
-	s->feaddr = r->feaddr;
-	s->feuaddr = r->feuaddr;
-	s->ics = r->ics;
-	s->iectl = r->iectl;
-	s->iedata = r->iedata;
-	s->ieaddr = r->ieaddr;
-	s->ieuaddr = r->ieuaddr;
-	s->frcd_next = r->frcd_next;
-	s->rtaddr = r->rtaddr;
-	s->rtaddr_active = r->rtaddr_active;
-	s->ccmd = r->ccmd;
-	s->iqh = r->iqh;
-	s->iqt = r->iqt;
-	s->iqa = r->iqa;
-	s->irta = r->irta;
 	s->irta_active = READ_ONCE(viommu->irta);
-	s->iva = r->iva;
-	s->iotlb = r->iotlb;
-	memcpy(s->frcd, r->frcd, sizeof(s->frcd));
 }
 
 #define VTD_FRCD_HI_VALID	(VTD_FRCD_F | VTD_FRCD_T | VTD_FRCD_PV | \
@@ -710,7 +793,6 @@ static bool kvm_viommu_state_valid(const struct kvm_viommu_regs *r,
 	/* The upper address dwords exist only with extended interrupt mode. */
 	if (!(r->ecap & VTD_ECAP_EIM) && (s->feuaddr | s->ieuaddr))
 		return false;
-
 	return kvm_viommu_frcd_valid(r, s) &&
 	       !(s->gsts & ~(VTD_GSTS_VALID & allowed)) &&
 	       !(s->fsts & ~(VTD_FSTS_RW1C | VTD_FSTS_PPF | VTD_FSTS_FRI)) &&
@@ -741,8 +823,7 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 	lockdep_assert_held(&viommu->lock);
 	if (!r->configured)
 		return -ENXIO;
-	if (s->version != KVM_VIOMMU_REGS_STATE_VERSION ||
-	    !kvm_viommu_state_valid(r, s))
+	if (!kvm_viommu_state_valid(r, s))
 		return -EINVAL;
 
 	ret = kvm_viommu_ir_set_table(viommu, s->irta_active);
@@ -750,28 +831,7 @@ int kvm_viommu_regs_set_state(struct kvm_viommu *viommu,
 		return ret;
 	kvm_viommu_set_ir_from_gsts(viommu, s->gsts);
 
-	r->gsts = s->gsts;
-	r->fsts = s->fsts;
-	r->fectl = s->fectl;
-	r->fedata = s->fedata;
-	r->feaddr = s->feaddr;
-	r->feuaddr = s->feuaddr;
-	r->ics = s->ics;
-	r->iectl = s->iectl;
-	r->iedata = s->iedata;
-	r->ieaddr = s->ieaddr;
-	r->ieuaddr = s->ieuaddr;
-	r->frcd_next = s->frcd_next;
-	r->rtaddr = s->rtaddr;
-	r->rtaddr_active = s->rtaddr_active;
-	r->ccmd = s->ccmd;
-	r->iqh = s->iqh;
-	r->iqt = s->iqt;
-	r->iqa = s->iqa;
-	r->irta = s->irta;
-	r->iva = s->iva;
-	r->iotlb = s->iotlb;
-	memcpy(r->frcd, s->frcd, sizeof(r->frcd));
+	r->state = *s;
 	kvm_viommu_fault_status_changed(r);
 
 	kvm_viommu_events_ack_all(&viommu->events);

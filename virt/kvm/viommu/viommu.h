@@ -121,31 +121,15 @@ struct kvm_viommu_regs {
 	u64 base;
 	u64 cap;
 	u64 ecap;
-
-	u32 gsts;
-	u32 fsts;
-	u32 fectl;
-	u32 fedata;
-	u32 feaddr;
-	u32 feuaddr;
-	u32 ics;
-	u32 iectl;
-	u32 iedata;
-	u32 ieaddr;
-	u32 ieuaddr;
-	u64 rtaddr;
-	u64 rtaddr_active;
-	u64 ccmd;
-	u64 iqh;
-	u64 iqt;
-	u64 iqa;
-	u64 irta;
-	u64 iva;
-	u64 iotlb;
-	u64 frcd[KVM_VIOMMU_NR_FRCD][2];
-	u32 frcd_next;
 	/* Fault recording registers the guest sees, CAP.NFR + 1. */
 	u32 nr_frcd;
+
+	/*
+	 * What the guest programmed, as KVM_DEV_VIOMMU_REGS_STATE has it,
+	 * so that a save is a copy.  Its GSTS.IRES, GSTS.CFIS and
+	 * irta_active may be stale: the IR cache has the ones in effect.
+	 */
+	struct kvm_viommu_regs_state state;
 
 	/* Register commands the VMM still works on: their event, or 0. */
 	u64 ccmd_seq;

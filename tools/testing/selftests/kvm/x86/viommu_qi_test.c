@@ -170,8 +170,8 @@ static void regs_state_get(int dev, struct kvm_viommu_regs_state *s)
 	memset(s, 0xa5, sizeof(*s));
 	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
 					  KVM_DEV_VIOMMU_REGS_STATE, s), 0);
-	TEST_ASSERT(s->version == KVM_VIOMMU_REGS_STATE_VERSION && !s->flags,
-		    "REGS_STATE get: version %u flags 0x%x", s->version, s->flags);
+	TEST_ASSERT(!s->flags && !s->__reserved, "REGS_STATE get: flags 0x%x __reserved 0x%x",
+		    s->flags, s->__reserved);
 }
 
 static int regs_state_set(int dev, const struct kvm_viommu_regs_state *s)
@@ -246,7 +246,6 @@ static void test_regs_config(void)
 	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
 					  KVM_DEV_VIOMMU_REGS_STATE, &s), -ENXIO);
 	memset(&s, 0, sizeof(s));
-	s.version = KVM_VIOMMU_REGS_STATE_VERSION;
 	VIOMMU_ASSERT_RET(regs_state_set(dev, &s), -ENXIO);
 
 	/* Every CAP and ECAP bit the kernel does not implement, one at a time. */
@@ -394,9 +393,9 @@ static void test_reset_values(void)
 		    !s.iqh && !s.iqt && !s.iqa && !s.irta && !s.rtaddr,
 		    "REGS_STATE at reset: fectl 0x%x iectl 0x%x gsts 0x%x fsts 0x%x iqa 0x%llx",
 		    s.fectl, s.iectl, s.gsts, s.fsts, (unsigned long long)s.iqa);
-	for (i = 0; i < ARRAY_SIZE(s.reserved); i++)
-		TEST_ASSERT(!s.reserved[i], "REGS_STATE reserved[%u] 0x%llx", i,
-			    (unsigned long long)s.reserved[i]);
+	for (i = 0; i < ARRAY_SIZE(s.__reserved2); i++)
+		TEST_ASSERT(!s.__reserved2[i], "REGS_STATE __reserved2[%u] 0x%llx", i,
+			    (unsigned long long)s.__reserved2[i]);
 	qt_destroy(t);
 }
 
@@ -1263,14 +1262,14 @@ static void test_migration(void)
 	memcpy(b->v->mem, a->v->mem, VTD_MEM_SIZE);
 	*b->iommu = *a->iommu;
 	bad = s;
-	bad.version = KVM_VIOMMU_REGS_STATE_VERSION + 1;
-	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
-	bad = s;
 	bad.flags = 1;
 	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
-	for (i = 0; i < (int)ARRAY_SIZE(bad.reserved); i += 5) {
+	bad = s;
+	bad.__reserved = 1;
+	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
+	for (i = 0; i < (int)ARRAY_SIZE(bad.__reserved2); i += 5) {
 		bad = s;
-		bad.reserved[i] = 1;
+		bad.__reserved2[i] = 1;
 		VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &bad), -EINVAL);
 	}
 	VIOMMU_ASSERT_RET(regs_state_set(b->v->dev, &s), 0);
@@ -1321,7 +1320,7 @@ static void test_migration(void)
 }
 
 /* The qwords of struct kvm_viommu_regs_state before its reserved ones. */
-#define STATE_QWORDS	(offsetof(struct kvm_viommu_regs_state, reserved) / 8)
+#define STATE_QWORDS	(offsetof(struct kvm_viommu_regs_state, __reserved) / 8)
 
 static void test_fuzz(void)
 {
@@ -1347,11 +1346,11 @@ static void test_fuzz(void)
 		regs_state_get(t->v->dev, &s);
 		p = (uint64_t *)&s;
 		for (j = 0; j < 1 + i % 3; j++) {
-			k = 1 + xorshift(&seed) % (STATE_QWORDS - 1);
+			k = xorshift(&seed) % STATE_QWORDS;
 			p[k] ^= BIT_ULL(xorshift(&seed) & 63);
 		}
-		s.version = KVM_VIOMMU_REGS_STATE_VERSION;
 		s.flags = 0;
+		s.__reserved = 0;
 		s.fedata = QT_FAULT_VEC;
 		s.iedata = QT_INV_VEC;
 		r = regs_state_set(t->v->dev, &s);
