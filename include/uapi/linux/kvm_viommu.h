@@ -24,6 +24,7 @@
 #define   KVM_DEV_VIOMMU_CTRL_INFO	0	/* get: struct kvm_viommu_info */
 #define   KVM_DEV_VIOMMU_CTRL_STATS	1	/* get: struct kvm_viommu_stats */
 #define   KVM_DEV_VIOMMU_CTRL_RESET	2	/* set: struct kvm_viommu_reset */
+#define   KVM_DEV_VIOMMU_CTRL_STATS_FD	3	/* get: struct kvm_viommu_stats_fd */
 #define KVM_DEV_VIOMMU_GRP_IR		2
 #define   KVM_DEV_VIOMMU_IR_TABLE	0	/* get/set: struct kvm_viommu_ir_table */
 #define   KVM_DEV_VIOMMU_IR_STATUS	1	/* get/set: struct kvm_viommu_ir_status */
@@ -52,6 +53,23 @@ struct kvm_viommu_info {
 	__u32 abi_version;
 	__u32 flags;
 	__u64 reserved[7];
+};
+
+/**
+ * struct kvm_viommu_stats_fd - KVM_DEV_VIOMMU_CTRL_STATS_FD
+ * @flags: Must be 0
+ * @fd: Output: a new read-only file descriptor, O_CLOEXEC, of the device's
+ *      statistics
+ * @reserved: Must be 0
+ *
+ * The file reads as the file that KVM_GET_STATS_FD returns for a VM: a
+ * struct kvm_stats_header, an id string, struct kvm_stats_desc descriptors
+ * and the data.  It holds the VM until it is closed.
+ */
+struct kvm_viommu_stats_fd {
+	__u32 flags;
+	__s32 fd;
+	__u64 reserved[3];
 };
 
 /* What a VT-d unit does when the VMM resets it (system reset). */

@@ -13,7 +13,6 @@
 #include <linux/kvm_viommu.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -96,23 +95,6 @@ int kvm_viommu_reset(struct kvm_viommu *viommu)
 	return 0;
 }
 
-static void kvm_viommu_read_counters(struct kvm_viommu *viommu,
-				     struct kvm_viommu_counters *sum)
-{
-	const struct kvm_viommu_counters *c;
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		c = per_cpu_ptr(viommu->counters, cpu);
-		sum->hits += c->hits;
-		sum->misses += c->misses;
-		sum->faults += c->faults;
-		sum->invalidations += c->invalidations;
-		sum->atomic_hits += c->atomic_hits;
-	}
-}
-
 static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_info *info = data;
@@ -124,15 +106,27 @@ static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 
 static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_stats *stats = data;
-	struct kvm_viommu_counters sum;
+	kvm_viommu_stats_get_fixed(viommu, data);
+	return 0;
+}
 
-	kvm_viommu_read_counters(viommu, &sum);
-	stats->hits = sum.hits;
-	stats->misses = sum.misses;
-	stats->faults = sum.faults;
-	stats->invalidations = sum.invalidations;
-	stats->atomic_hits = sum.atomic_hits;
+/*
+ * As KVM_CREATE_DEVICE's, the new fd is installed before it is copied
+ * out: a VMM that passes a bad address gets -EFAULT and an fd it did not
+ * learn of, which it closes with the VM.
+ */
+static int kvm_viommu_get_stats_fd(struct kvm_viommu *viommu, void *data)
+{
+	struct kvm_viommu_stats_fd *stats = data;
+	int fd;
+
+	if (stats->flags)
+		return -EINVAL;
+
+	fd = kvm_viommu_stats_fd(viommu);
+	if (fd < 0)
+		return fd;
+	stats->fd = fd;
 	return 0;
 }
 
@@ -288,6 +282,7 @@ static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_dmar_fault *fault = data;
+	int r;
 
 	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->pad ||
 	    fault->reserved32 || !fault->reason ||
@@ -295,7 +290,10 @@ static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK)
 		return -EINVAL;
 
-	return kvm_viommu_regs_dmar_fault(viommu, fault);
+	r = kvm_viommu_regs_dmar_fault(viommu, fault);
+	if (!r)
+		this_cpu_inc(viommu->counters->dmar_faults);
+	return r;
 }
 
 static int kvm_viommu_set_event_config(struct kvm_viommu *viommu, void *data)
@@ -333,7 +331,8 @@ static int kvm_viommu_set_event_ack(struct kvm_viommu *viommu, void *data)
  * every lock, so that a VMM page fault (userfaultfd, postcopy) never
  * holds a lock that KVM's own workers take.
  *
- * A set with a reserved field that is not zero fails here, once for all.
+ * A set, or an @in get, with a reserved field that is not zero fails
+ * here, once for all.
  * Handlers run under viommu->lock unless @unlocked.  A @consume attribute
  * reads a record without removing it (get), and removes it only once the
  * VMM has it (consume): a failed copy loses nothing.
@@ -345,6 +344,8 @@ struct kvm_viommu_attr {
 	/* Where the trailing reserved fields start, which must be 0 on set. */
 	size_t reserved;
 	bool unlocked;
+	/* A get that takes input too: copied in and checked as a set's. */
+	bool in;
 	int (*get)(struct kvm_viommu *viommu, void *data);
 	int (*set)(struct kvm_viommu *viommu, void *data);
 	int (*consume)(struct kvm_viommu *viommu, void *data);
@@ -366,6 +367,9 @@ static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 			.get = kvm_viommu_get_stats),
 	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset,
 			.set = kvm_viommu_set_reset),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS_FD, kvm_viommu_stats_fd,
+			.unlocked = true, .in = true,
+			.get = kvm_viommu_get_stats_fd),
 	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table,
 			.get = kvm_viommu_get_ir_table,
 			.set = kvm_viommu_set_ir_table),
@@ -486,7 +490,7 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 
 	kvm_viommu_publish(viommu);
 
-	if (!set) {
+	if (!set && !a->in) {
 		memset(data, 0, a->size);
 		return kvm_viommu_attr_get(viommu, a, data, uaddr);
 	}
@@ -494,6 +498,8 @@ static int kvm_viommu_attr_access(struct kvm_device *dev,
 		return -EFAULT;
 	if (memchr_inv((void *)data + a->reserved, 0, a->size - a->reserved))
 		return -EINVAL;
+	if (!set)
+		return kvm_viommu_attr_get(viommu, a, data, uaddr);
 	return kvm_viommu_call(viommu, a, a->set, data);
 }
 
@@ -516,19 +522,6 @@ static int kvm_viommu_has_attr(struct kvm_device *dev,
 		return -EINVAL;
 	return kvm_viommu_find_attr(attr) ? 0 : -ENXIO;
 }
-
-static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
-{
-	struct kvm_viommu *viommu = m->private;
-	struct kvm_viommu_counters sum;
-
-	kvm_viommu_read_counters(viommu, &sum);
-	seq_printf(m, "hits %llu\nmisses %llu\nfaults %llu\ninvalidations %llu\natomic_hits %llu\n",
-		   sum.hits, sum.misses, sum.faults, sum.invalidations,
-		   sum.atomic_hits);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
 
 static void kvm_viommu_free(struct kvm_viommu *viommu)
 {
@@ -565,6 +558,7 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	}
 
 	viommu->kvm = kvm;
+	kvm_viommu_stats_init(viommu);
 	mutex_init(&viommu->lock);
 	kvm_viommu_faults_init(&viommu->faults);
 	spin_lock_init(&viommu->regs.pending_lock);
@@ -581,7 +575,7 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	/* The VM's debugfs directory, and this file with it, goes first. */
 	if (!IS_ERR_OR_NULL(kvm->debugfs_dentry))
 		debugfs_create_file("viommu_stats", 0444, kvm->debugfs_dentry,
-				    viommu, &kvm_viommu_stats_fops);
+				    viommu, &kvm_viommu_stats_debugfs_fops);
 	return 0;
 }
 

@@ -55,7 +55,9 @@ u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 	trace_kvm_viommu_event(type, events->seq, lost);
 	if (lost) {
 		events->lost = true;
+		this_cpu_inc(viommu->counters->events_lost);
 	} else {
+		this_cpu_inc(viommu->counters->events_queued);
 		event = &events->ring[(events->head + events->count) %
 				      events->size];
 		memset(event, 0, sizeof(*event));

@@ -2,9 +2,11 @@
 #ifndef __KVM_VIOMMU_VIOMMU_H
 #define __KVM_VIOMMU_VIOMMU_H
 
+#include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -24,12 +26,30 @@
 struct eventfd_ctx;
 struct kvm;
 
+/* Interrupt-remapping fault reasons, 0x20 to 0x26, counted apart. */
+#define KVM_VIOMMU_IR_NR_REASONS \
+	(KVM_VIOMMU_FR_IR_SID_ERR - KVM_VIOMMU_FR_IR_REQ_RSVD + 1)
+
+/*
+ * What the device counts, per CPU so that the fast paths add to their own
+ * CPU's copy with no atomic or lock; summed when read (stats.c), where
+ * kvm_viommu_stats_desc[] names every field.  Only u64s.
+ */
 struct kvm_viommu_counters {
-	u64 hits;
-	u64 misses;
-	u64 faults;
-	u64 invalidations;
-	u64 atomic_hits;
+	u64 remapped_msi_atomic;
+	u64 remapped_msi_process;
+	u64 remapped_ioapic;
+	u64 ir_hits;
+	u64 ir_misses;
+	u64 ir_fills;
+	u64 ir_invalidations;
+	u64 ir_faults[KVM_VIOMMU_IR_NR_REASONS];
+	u64 dmar_faults;
+	/* By descriptor type; [0]: descriptors that raised IQE. */
+	u64 qi_desc[VTD_DESC_WAIT + 1];
+	u64 events_queued;
+	u64 events_lost;
+	u64 exits_avoided;
 };
 
 /* Interrupt-remapping faults, for a VMM that owns the fault registers. */
@@ -181,6 +201,8 @@ struct kvm_viommu {
 
 	struct kvm_viommu_faults faults;
 	struct kvm_viommu_counters __percpu *counters;
+	/* The stats fd's id string, as KVM_GET_STATS_FD's VM fd has. */
+	char stats_id[KVM_STATS_NAME_SIZE];
 
 	struct kvm_viommu_regs regs;
 	struct kvm_viommu_events events;
@@ -208,7 +230,6 @@ void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
 int kvm_viommu_ir_enter(struct kvm_viommu *viommu);
 void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx);
 void kvm_viommu_ir_fence(struct kvm_viommu *viommu);
-void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu);
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
@@ -268,6 +289,13 @@ void kvm_viommu_event_peek(struct kvm_viommu_events *events,
 void kvm_viommu_event_consume(struct kvm_viommu_events *events,
 			      const struct kvm_viommu_event *event);
 int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
+
+/* stats.c */
+extern const struct file_operations kvm_viommu_stats_debugfs_fops;
+void kvm_viommu_stats_init(struct kvm_viommu *viommu);
+int kvm_viommu_stats_fd(struct kvm_viommu *viommu);
+void kvm_viommu_stats_get_fixed(struct kvm_viommu *viommu,
+				struct kvm_viommu_stats *stats);
 
 /* fault.c */
 void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);
