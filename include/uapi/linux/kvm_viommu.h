@@ -22,7 +22,6 @@
 /* Device attribute groups (struct kvm_device_attr.group). */
 #define KVM_DEV_VIOMMU_GRP_CTRL		1
 #define   KVM_DEV_VIOMMU_CTRL_INFO	0	/* get: struct kvm_viommu_info */
-#define   KVM_DEV_VIOMMU_CTRL_STATS	1	/* get: struct kvm_viommu_stats */
 #define   KVM_DEV_VIOMMU_CTRL_RESET	2	/* set: struct kvm_viommu_reset */
 #define   KVM_DEV_VIOMMU_CTRL_STATS_FD	3	/* get: struct kvm_viommu_stats_fd */
 #define KVM_DEV_VIOMMU_GRP_IR		2
@@ -165,15 +164,6 @@ struct kvm_viommu_ir_ioapic {
 	__u32 flags;
 	__u16 sid;
 	__u16 pad;
-	__u64 reserved[3];
-};
-
-struct kvm_viommu_stats {
-	__u64 hits;		/* translations served by the IR cache */
-	__u64 misses;		/* translations that read the IRTE */
-	__u64 faults;		/* faults, recorded or suppressed by FPD */
-	__u64 invalidations;	/* IEC requests */
-	__u64 atomic_hits;	/* hits where KVM cannot sleep */
 	__u64 reserved[3];
 };
 

@@ -104,16 +104,10 @@ static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 	return 0;
 }
 
-static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void *data)
-{
-	kvm_viommu_stats_get_fixed(viommu, data);
-	return 0;
-}
-
 /*
  * As KVM_CREATE_DEVICE's, the new fd is installed before it is copied
  * out: a VMM that passes a bad address gets -EFAULT and an fd it did not
- * learn of, which it closes with the VM.
+ * learn of, open until it exits.
  */
 static int kvm_viommu_get_stats_fd(struct kvm_viommu *viommu, void *data)
 {
@@ -363,8 +357,6 @@ struct kvm_viommu_attr {
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, .unlocked = true,
 			.get = kvm_viommu_get_info),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS, kvm_viommu_stats, .unlocked = true,
-			.get = kvm_viommu_get_stats),
 	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset,
 			.set = kvm_viommu_set_reset),
 	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS_FD, kvm_viommu_stats_fd,

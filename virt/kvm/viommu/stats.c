@@ -167,22 +167,6 @@ int kvm_viommu_stats_fd(struct kvm_viommu *viommu)
 	return fd;
 }
 
-/* The fixed set of KVM_DEV_VIOMMU_CTRL_STATS, until the fd replaces it. */
-void kvm_viommu_stats_get_fixed(struct kvm_viommu *viommu,
-				struct kvm_viommu_stats *stats)
-{
-	struct kvm_viommu_counters sum;
-	int i;
-
-	kvm_viommu_stats_sum(viommu, &sum);
-	stats->hits = sum.ir_hits;
-	stats->misses = sum.ir_misses;
-	for (i = 0; i < KVM_VIOMMU_IR_NR_REASONS; i++)
-		stats->faults += sum.ir_faults[i];
-	stats->invalidations = sum.ir_invalidations;
-	stats->atomic_hits = sum.remapped_msi_atomic;
-}
-
 static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
 {
 	struct kvm_viommu_counters sum;

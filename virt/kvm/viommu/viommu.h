@@ -294,8 +294,6 @@ int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
 extern const struct file_operations kvm_viommu_stats_debugfs_fops;
 void kvm_viommu_stats_init(struct kvm_viommu *viommu);
 int kvm_viommu_stats_fd(struct kvm_viommu *viommu);
-void kvm_viommu_stats_get_fixed(struct kvm_viommu *viommu,
-				struct kvm_viommu_stats *stats);
 
 /* fault.c */
 void kvm_viommu_faults_init(struct kvm_viommu_faults *faults);

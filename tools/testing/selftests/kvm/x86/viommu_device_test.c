@@ -585,6 +585,8 @@ static void test_stats_fd_bad_input(void)
 				   KVM_DEV_VIOMMU_CTRL_STATS_FD, &s), -ENXIO);
 	ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
 				     KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), -EFAULT);
+	/* The old fixed-layout attribute, 1, is gone. */
+	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, 1), -ENXIO);
 	close(fd);
 	kvm_vm_free(vm);
 }
