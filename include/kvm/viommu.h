@@ -49,8 +49,20 @@ void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
  */
 int kvm_viommu_ir_enter(struct kvm_viommu *viommu);
 void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx);
-/* An atomic hit that is delivered in process context after all. */
-void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu);
+/* Where a remapped interrupt went to the local APICs, for the statistics. */
+enum kvm_viommu_ir_path {
+	KVM_VIOMMU_IR_PATH_MSI_ATOMIC,	/* an MSI, where KVM cannot sleep */
+	KVM_VIOMMU_IR_PATH_MSI_PROCESS,	/* an MSI, in process context */
+	KVM_VIOMMU_IR_PATH_IOAPIC,	/* a pin of the in-kernel I/O APIC */
+};
+
+/*
+ * Counts an interrupt remapped along @path, and its IR cache hit if the
+ * translation could not count it itself (@atomic_hit): an atomic hit may
+ * still fall back to process context, and no counter goes back.
+ */
+void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,
+				  enum kvm_viommu_ir_path path, bool atomic_hit);
 /* An EOI scan used a translation it could not cache: the next IEC rescans. */
 void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu);
 

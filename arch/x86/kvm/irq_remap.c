@@ -147,14 +147,19 @@ static int kvm_viommu_remap_msi(struct kvm *kvm, struct kvm_viommu *viommu,
 	}
 	remap->viommu = viommu;
 	remap->atomic_hit = ctx == KVM_VIOMMU_IR_ATOMIC;
+	if (!remap->atomic_hit)
+		kvm_viommu_ir_count_delivery(viommu,
+					     KVM_VIOMMU_IR_PATH_MSI_PROCESS,
+					     false);
 	return 0;
 }
 
 void __kvm_msi_remap_done(struct kvm_msi_remap *remap, bool delivered)
 {
 	/* Not delivered here: the process-context retry counts it. */
-	if (remap->atomic_hit && !delivered)
-		kvm_viommu_ir_uncount_atomic_hit(remap->viommu);
+	if (remap->atomic_hit && delivered)
+		kvm_viommu_ir_count_delivery(remap->viommu,
+					     KVM_VIOMMU_IR_PATH_MSI_ATOMIC, true);
 	kvm_viommu_ir_exit(remap->viommu, remap->srcu_idx);
 }
 
@@ -264,11 +269,26 @@ static int kvm_ioapic_translate_locked(struct kvm_ioapic *ioapic, int pin,
 				    ioapic->redirtbl[pin].bits, ctx, irq);
 }
 
+/*
+ * Counted where the pin is delivered, once: a miss translates in the work
+ * item, which counts it, and is delivered here from what that read.  An
+ * atomic @hit is counted here, as an MSI's is once delivered.
+ */
+static void kvm_ioapic_count_remapped(struct kvm_ioapic *ioapic, bool hit)
+{
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+
+	if (viommu)
+		kvm_viommu_ir_count_delivery(viommu, KVM_VIOMMU_IR_PATH_IOAPIC,
+					     hit);
+}
+
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 						    int pin, bool line_status,
 						    struct kvm_lapic_irq *irq)
 {
 	int r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_ATOMIC, irq);
+	bool hit = !r;
 
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
@@ -279,6 +299,7 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 	}
 	if (!r) {
 		clear_bit(pin, &ioapic->remap.blocked_pins);
+		kvm_ioapic_count_remapped(ioapic, hit);
 		return KVM_IOAPIC_REMAPPED;
 	}
 

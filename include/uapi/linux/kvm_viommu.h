@@ -46,13 +46,13 @@
 /* Device attribute groups (struct kvm_device_attr.group). */
 #define KVM_DEV_VIOMMU_GRP_CTRL		1
 #define   KVM_DEV_VIOMMU_CTRL_INFO	0	/* get: struct kvm_viommu_info */
-#define   KVM_DEV_VIOMMU_CTRL_STATS	1	/* get: struct kvm_viommu_stats */
 #define   KVM_DEV_VIOMMU_CTRL_RESET	2	/* set: struct kvm_viommu_reset */
+#define   KVM_DEV_VIOMMU_CTRL_STATS_FD	3	/* get: struct kvm_viommu_fd */
 #define KVM_DEV_VIOMMU_GRP_IR		2
 #define   KVM_DEV_VIOMMU_IR_TABLE	0	/* get/set: struct kvm_viommu_ir_table */
 #define   KVM_DEV_VIOMMU_IR_STATUS	1	/* get/set: struct kvm_viommu_ir_status */
 #define   KVM_DEV_VIOMMU_IR_INVALIDATE	2	/* set: struct kvm_viommu_iec */
-#define   KVM_DEV_VIOMMU_IR_FAULT_FD	3	/* get: struct kvm_viommu_ring_fd */
+#define   KVM_DEV_VIOMMU_IR_FAULT_FD	3	/* get: struct kvm_viommu_fd */
 #define   KVM_DEV_VIOMMU_IR_IOAPIC	5	/* get/set: struct kvm_viommu_ir_ioapic */
 #define   KVM_DEV_VIOMMU_IR_CONFIG	6	/* get/set: struct kvm_viommu_ir_config */
 #define KVM_DEV_VIOMMU_GRP_REGS		3
@@ -61,7 +61,7 @@
 #define   KVM_DEV_VIOMMU_REGS_FAULT	2	/* set: struct kvm_viommu_dmar_fault */
 #define KVM_DEV_VIOMMU_GRP_EVENT	4
 #define   KVM_DEV_VIOMMU_EVENT_CONFIG	0	/* set: struct kvm_viommu_event_config */
-#define   KVM_DEV_VIOMMU_EVENT_FD	1	/* get: struct kvm_viommu_ring_fd */
+#define   KVM_DEV_VIOMMU_EVENT_FD	1	/* get: struct kvm_viommu_fd */
 #define   KVM_DEV_VIOMMU_EVENT_ACK	2	/* set: struct kvm_viommu_event_ack */
 
 /**
@@ -220,19 +220,28 @@ struct kvm_viommu_iec {
 #define KVM_VIOMMU_FR_IR_SID_ERR	0x26	/* source-id verification failed */
 
 /**
- * struct kvm_viommu_ring_fd - KVM_DEV_VIOMMU_IR_FAULT_FD and
- *                             KVM_DEV_VIOMMU_EVENT_FD (get)
- * @fd: A new file descriptor, O_RDONLY | O_CLOEXEC, on the ring
+ * struct kvm_viommu_fd - KVM_DEV_VIOMMU_CTRL_STATS_FD,
+ *                        KVM_DEV_VIOMMU_IR_FAULT_FD and
+ *                        KVM_DEV_VIOMMU_EVENT_FD (get)
+ * @fd: A new file descriptor, O_RDONLY | O_CLOEXEC
  * @__reserved: Must be 0
  *
- * read() on @fd returns whole records, oldest first, as many as the
- * buffer holds, and removes them from the ring; it blocks while the ring
- * is empty unless the file is O_NONBLOCK.  A full ring loses records, and
- * a record of the loss takes the first place a read frees.  poll() reports EPOLLIN while a
- * record is there.  A record whose copy fails stays in the ring.  Every
+ * The file holds the VM, and with it the device, until it is closed.  A
+ * get whose structure cannot be copied out leaves no file behind.
+ *
+ * CTRL_STATS_FD's file reads as the file that KVM_GET_STATS_FD returns
+ * for a VM: a struct kvm_stats_header, an id string, struct
+ * kvm_stats_desc descriptors and the data.
+ *
+ * IR_FAULT_FD's and EVENT_FD's files are rings.  read() returns whole
+ * records, oldest first, as many as the buffer holds, and removes them
+ * from the ring; it blocks while the ring is empty unless the file is
+ * O_NONBLOCK.  poll() reports EPOLLIN while a record is there.  A record
+ * whose copy fails stays in the ring.  A full ring loses records, and a
+ * record of the loss takes the first place a read frees.  Every
  * descriptor on a ring reads the same records: a VMM reads from one.
  */
-struct kvm_viommu_ring_fd {
+struct kvm_viommu_fd {
 	__s32 fd;
 	__u32 __reserved;
 };
@@ -293,15 +302,6 @@ struct kvm_viommu_ir_ioapic {
 	__u16 sid;
 	__u16 __reserved;
 	__u64 __reserved2[3];
-};
-
-struct kvm_viommu_stats {
-	__u64 hits;		/* translations served by the IR cache */
-	__u64 misses;		/* translations that read the IRTE */
-	__u64 faults;		/* faults, recorded or suppressed by FPD */
-	__u64 invalidations;	/* IEC requests */
-	__u64 atomic_hits;	/* hits where KVM cannot sleep */
-	__u64 reserved[3];
 };
 
 /*

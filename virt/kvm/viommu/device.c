@@ -7,13 +7,14 @@
  * never see it vanish under a running guest.
  */
 
+#include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
+#include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -96,23 +97,6 @@ int kvm_viommu_reset(struct kvm_viommu *viommu)
 	return 0;
 }
 
-static void kvm_viommu_read_counters(struct kvm_viommu *viommu,
-				     struct kvm_viommu_counters *sum)
-{
-	const struct kvm_viommu_counters *c;
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		c = per_cpu_ptr(viommu->counters, cpu);
-		sum->hits += c->hits;
-		sum->misses += c->misses;
-		sum->faults += c->faults;
-		sum->invalidations += c->invalidations;
-		sum->atomic_hits += c->atomic_hits;
-	}
-}
-
 static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_info *info = data;
@@ -121,20 +105,11 @@ static int kvm_viommu_get_info(struct kvm_viommu *viommu, void *data)
 	return 0;
 }
 
-static int kvm_viommu_get_stats(struct kvm_viommu *viommu, void *data)
-{
-	struct kvm_viommu_stats *stats = data;
-	struct kvm_viommu_counters sum;
-
-	kvm_viommu_read_counters(viommu, &sum);
-	stats->hits = sum.hits;
-	stats->misses = sum.misses;
-	stats->faults = sum.faults;
-	stats->invalidations = sum.invalidations;
-	stats->atomic_hits = sum.atomic_hits;
-	return 0;
-}
-
+/*
+ * As KVM_CREATE_DEVICE's, the new fd is installed before it is copied
+ * out: a VMM that passes a bad address gets -EFAULT and an fd it did not
+ * learn of, open until it exits.
+ */
 static int kvm_viommu_set_reset(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_reset *reset = data;
@@ -231,41 +206,84 @@ static int kvm_viommu_set_ir_config(struct kvm_viommu *viommu, void *data)
 }
 
 /*
- * A get that makes a file: the file gets its number at once, but joins
- * the VMM's file table only once the VMM has the number.
+ * A new read-only file for the VMM, and the number it is to have: the get
+ * that makes it installs it once the VMM has the number.  The file holds
+ * the VM, and with it the device, which lives until the VM is destroyed;
+ * its release puts the VM.
  */
-struct kvm_viommu_ring_fd_get {
-	struct kvm_viommu_ring_fd out;
+int kvm_viommu_get_file(struct kvm *kvm, const char *name,
+			const struct file_operations *fops, void *priv,
+			struct file **file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+
+	*file = anon_inode_getfile(name, fops, priv, O_RDONLY);
+	if (IS_ERR(*file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(*file);
+	}
+	kvm_get_kvm(kvm);
+	return fd;
+}
+
+/*
+ * A get that makes a file: the file gets its number at once, but joins
+ * the VMM's file table only once the VMM has the number, so that a copy
+ * that fails leaves no descriptor behind.
+ */
+struct kvm_viommu_fd_get {
+	struct kvm_viommu_fd out;
 	struct file *file;
 };
 
-static int kvm_viommu_get_ring_fd(struct kvm_viommu_ring *ring, void *data)
+static int kvm_viommu_fd_got(void *data, int fd, struct file *file)
 {
-	struct kvm_viommu_ring_fd_get *get = data;
-	int fd;
+	struct kvm_viommu_fd_get *get = data;
 
-	fd = kvm_viommu_ring_get_file(ring, &get->file);
 	if (fd < 0)
 		return fd;
 	get->out.fd = fd;
+	get->file = file;
 	return 0;
+}
+
+static void kvm_viommu_fd_copied(void *data, bool copied)
+{
+	struct kvm_viommu_fd_get *get = data;
+
+	if (copied) {
+		fd_install(get->out.fd, get->file);
+		return;
+	}
+	put_unused_fd(get->out.fd);
+	fput(get->file);
+}
+
+static int kvm_viommu_get_stats_fd(struct kvm_viommu *viommu, void *data)
+{
+	struct file *file;
+	int fd = kvm_viommu_stats_get_file(viommu, &file);
+
+	return kvm_viommu_fd_got(data, fd, file);
 }
 
 static int kvm_viommu_get_fault_fd(struct kvm_viommu *viommu, void *data)
 {
-	return kvm_viommu_get_ring_fd(&viommu->faults, data);
+	struct file *file;
+	int fd = kvm_viommu_ring_get_file(&viommu->faults, &file);
+
+	return kvm_viommu_fd_got(data, fd, file);
 }
 
 static int kvm_viommu_get_event_fd(struct kvm_viommu *viommu, void *data)
 {
-	return kvm_viommu_get_ring_fd(&viommu->events.ring, data);
-}
+	struct file *file;
+	int fd = kvm_viommu_ring_get_file(&viommu->events.ring, &file);
 
-static void kvm_viommu_ring_fd_copied(void *data, bool copied)
-{
-	struct kvm_viommu_ring_fd_get *get = data;
-
-	kvm_viommu_ring_install_file(get->out.fd, get->file, copied);
+	return kvm_viommu_fd_got(data, fd, file);
 }
 
 static int kvm_viommu_get_regs_config(struct kvm_viommu *viommu, void *data)
@@ -306,6 +324,7 @@ static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_dmar_fault *fault = data;
+	int r;
 
 	if (fault->flags & ~KVM_VIOMMU_DMAR_FAULT_FLAGS || fault->__reserved ||
 	    !fault->reason ||
@@ -313,7 +332,10 @@ static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
 	    fault->pasid >> 20 || fault->addr & ~PAGE_MASK)
 		return -EINVAL;
 
-	return kvm_viommu_regs_dmar_fault(viommu, fault);
+	r = kvm_viommu_regs_dmar_fault(viommu, fault);
+	if (!r)
+		this_cpu_inc(viommu->counters->dmar_faults);
+	return r;
 }
 
 static int kvm_viommu_set_event_config(struct kvm_viommu *viommu, void *data)
@@ -355,9 +377,9 @@ struct kvm_viommu_attr {
 /* The largest structure: every call copies through the stack. */
 #define KVM_VIOMMU_ATTR_MAX						\
 	(sizeof(struct kvm_viommu_regs_state) >				\
-	 sizeof(struct kvm_viommu_ring_fd_get) ?			\
+	 sizeof(struct kvm_viommu_fd_get) ?			\
 	 sizeof(struct kvm_viommu_regs_state) :				\
-	 sizeof(struct kvm_viommu_ring_fd_get))
+	 sizeof(struct kvm_viommu_fd_get))
 
 #define KVM_VIOMMU_ATTR(_group, _attr, type, _last, ...)		\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
@@ -368,8 +390,9 @@ struct kvm_viommu_attr {
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, flags,
 			.unlocked = true, .get = kvm_viommu_get_info),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS, kvm_viommu_stats, atomic_hits,
-			.unlocked = true, .get = kvm_viommu_get_stats),
+	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS_FD, kvm_viommu_fd, fd,
+			.unlocked = true, .get = kvm_viommu_get_stats_fd,
+			.copied = kvm_viommu_fd_copied),
 	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset, flags,
 			.set = kvm_viommu_set_reset),
 	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table, irta,
@@ -380,9 +403,9 @@ static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 			.set = kvm_viommu_set_ir_status),
 	KVM_VIOMMU_ATTR(IR, IR_INVALIDATE, kvm_viommu_iec, mask,
 			.set = kvm_viommu_set_ir_invalidate),
-	KVM_VIOMMU_ATTR(IR, IR_FAULT_FD, kvm_viommu_ring_fd, fd,
+	KVM_VIOMMU_ATTR(IR, IR_FAULT_FD, kvm_viommu_fd, fd,
 			.unlocked = true, .get = kvm_viommu_get_fault_fd,
-			.copied = kvm_viommu_ring_fd_copied),
+			.copied = kvm_viommu_fd_copied),
 	KVM_VIOMMU_ATTR(IR, IR_IOAPIC, kvm_viommu_ir_ioapic, sid,
 			.get = kvm_viommu_get_ir_ioapic,
 			.set = kvm_viommu_set_ir_ioapic),
@@ -399,9 +422,9 @@ static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
 			.set = kvm_viommu_set_regs_fault),
 	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config, entries,
 			.set = kvm_viommu_set_event_config),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_FD, kvm_viommu_ring_fd, fd,
+	KVM_VIOMMU_ATTR(EVENT, EVENT_FD, kvm_viommu_fd, fd,
 			.unlocked = true, .get = kvm_viommu_get_event_fd,
-			.copied = kvm_viommu_ring_fd_copied),
+			.copied = kvm_viommu_fd_copied),
 	KVM_VIOMMU_ATTR(EVENT, EVENT_ACK, kvm_viommu_event_ack, seq,
 			.set = kvm_viommu_set_event_ack),
 };
@@ -499,19 +522,6 @@ static int kvm_viommu_has_attr(struct kvm_device *dev,
 	return kvm_viommu_find_attr(attr) ? 0 : -ENXIO;
 }
 
-static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
-{
-	struct kvm_viommu *viommu = m->private;
-	struct kvm_viommu_counters sum;
-
-	kvm_viommu_read_counters(viommu, &sum);
-	seq_printf(m, "hits %llu\nmisses %llu\nfaults %llu\ninvalidations %llu\natomic_hits %llu\n",
-		   sum.hits, sum.misses, sum.faults, sum.invalidations,
-		   sum.atomic_hits);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
-
 static void kvm_viommu_free(struct kvm_viommu *viommu)
 {
 	kvm_viommu_events_destroy(&viommu->events);
@@ -546,6 +556,7 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	}
 
 	viommu->kvm = kvm;
+	kvm_viommu_stats_init(viommu);
 	mutex_init(&viommu->lock);
 	spin_lock_init(&viommu->regs.pending_lock);
 	if (kvm_viommu_events_init(viommu)) {
@@ -561,7 +572,7 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	/* The VM's debugfs directory, and this file with it, goes first. */
 	if (!IS_ERR_OR_NULL(kvm->debugfs_dentry))
 		debugfs_create_file("viommu_stats", 0444, kvm->debugfs_dentry,
-				    viommu, &kvm_viommu_stats_fops);
+				    viommu, &kvm_viommu_stats_debugfs_fops);
 	return 0;
 }
 

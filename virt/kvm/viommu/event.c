@@ -51,6 +51,10 @@ u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 
 	queued = kvm_viommu_ring_push(&events->ring, &event, &lost);
 	trace_kvm_viommu_event(type, events->seq, !queued);
+	if (queued)
+		this_cpu_inc(viommu->counters->events_queued);
+	else
+		this_cpu_inc(viommu->counters->events_lost);
 	return events->seq;
 }
 

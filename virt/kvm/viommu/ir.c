@@ -195,13 +195,6 @@ void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
 	kvm_arch_viommu_ir_fence(viommu->kvm);
 }
 
-/* An atomic hit that KVM then delivers in process context after all. */
-void kvm_viommu_ir_uncount_atomic_hit(struct kvm_viommu *viommu)
-{
-	this_cpu_dec(viommu->counters->hits);
-	this_cpu_dec(viommu->counters->atomic_hits);
-}
-
 /* Remapping off and no table, as after a system reset. */
 void kvm_viommu_ir_reset(struct kvm_viommu *viommu)
 {
@@ -300,7 +293,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	}
 
 	trace_kvm_viommu_iec(global, iec->index, iec->mask);
-	this_cpu_inc(viommu->counters->invalidations);
+	this_cpu_inc(viommu->counters->ir_invalidations);
 
 	mutex_lock(&viommu->ir_cache_lock);
 	viommu->ir_cache_gen++;
@@ -332,6 +325,33 @@ int kvm_viommu_ir_compat(struct kvm_viommu *viommu,
 void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu)
 {
 	WRITE_ONCE(viommu->ir_scan_stale, true);
+}
+
+void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,
+				  enum kvm_viommu_ir_path path, bool atomic_hit)
+{
+	if (atomic_hit)
+		this_cpu_inc(viommu->counters->ir_hits);
+
+	switch (path) {
+	case KVM_VIOMMU_IR_PATH_MSI_ATOMIC:
+		this_cpu_inc(viommu->counters->remapped_msi_atomic);
+		break;
+	case KVM_VIOMMU_IR_PATH_MSI_PROCESS:
+		this_cpu_inc(viommu->counters->remapped_msi_process);
+		break;
+	case KVM_VIOMMU_IR_PATH_IOAPIC:
+		this_cpu_inc(viommu->counters->remapped_ioapic);
+		break;
+	}
+}
+
+static void kvm_viommu_count_ir_fault(struct kvm_viommu *viommu, u8 reason)
+{
+	unsigned int i = reason - KVM_VIOMMU_FR_IR_REQ_RSVD;
+
+	if (!WARN_ON_ONCE(i >= KVM_VIOMMU_IR_NR_REASONS))
+		this_cpu_inc(viommu->counters->ir_faults[i]);
 }
 
 /*
@@ -372,7 +392,7 @@ int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 
 	trace_kvm_viommu_fault(reason, req->index, req->sid, req->has_sid,
 			       recorded);
-	this_cpu_inc(viommu->counters->faults);
+	kvm_viommu_count_ir_fault(viommu, reason);
 	if (recorded) {
 		kvm_viommu_ring_push(&viommu->faults, &record, &lost);
 		kvm_viommu_regs_record_fault(viommu, &record);
@@ -492,6 +512,7 @@ static bool kvm_viommu_ir_insert(struct kvm_viommu *viommu, u32 index,
 			if (old)
 				kfree_rcu(old, rcu);
 			entry = NULL;
+			this_cpu_inc(viommu->counters->ir_fills);
 		}
 	}
 out:
@@ -597,13 +618,16 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 		return kvm_viommu_ir_fault(viommu, req, ctx,
 					   KVM_VIOMMU_FR_IR_SID_ERR, irte);
 
-	if (kvm_viommu_ir_is_request(ctx)) {
+	/*
+	 * An atomic hit may still not be delivered, and be retried in
+	 * process context: its caller counts it once delivered, so that no
+	 * counter ever goes back.
+	 */
+	if (ctx == KVM_VIOMMU_IR_PROCESS) {
 		if (hit)
-			this_cpu_inc(viommu->counters->hits);
+			this_cpu_inc(viommu->counters->ir_hits);
 		else
-			this_cpu_inc(viommu->counters->misses);
-		if (hit && ctx == KVM_VIOMMU_IR_ATOMIC)
-			this_cpu_inc(viommu->counters->atomic_hits);
+			this_cpu_inc(viommu->counters->ir_misses);
 	}
 	trace_kvm_viommu_translate(req->index, req->sid, req->has_sid,
 				   vtd_irte_vector(irte),

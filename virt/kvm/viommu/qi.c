@@ -179,6 +179,14 @@ static int kvm_viommu_qi_exec(struct kvm_viommu *viommu,
 	return 0;
 }
 
+/* Counted once done, as a wait is tried again while it waits. */
+static void kvm_viommu_qi_count(struct kvm_viommu *viommu, const u64 *desc)
+{
+	u8 type = FIELD_GET(VTD_DESC_TYPE, desc[0]);
+
+	this_cpu_inc(viommu->counters->qi_desc[type]);
+}
+
 /* Runs the queue on the current vCPU, which the caller must be. */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 {
@@ -222,10 +230,12 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 			return;
 		}
 		if (ret) {
+			this_cpu_inc(viommu->counters->qi_desc[0]);
 			kvm_viommu_regs_queue_error(viommu);
 			return;
 		}
 
+		kvm_viommu_qi_count(viommu, desc);
 		head = (head + 1) % entries;
 		r->state.iqh = (u64)head << vtd_iq_shift(r->state.iqa);
 	}

@@ -635,6 +635,8 @@ static int kvm_viommu_mmio_read(struct kvm_vcpu *vcpu,
 	if (!kvm_viommu_access_ok(offset, len))
 		return 0;
 
+	/* Each access would be an exit to a VMM that emulates the page. */
+	this_cpu_inc(viommu->counters->exits_avoided);
 	mutex_lock(&viommu->lock);
 	data = kvm_viommu_read_dword(viommu, offset);
 	if (len == 8)
@@ -657,6 +659,7 @@ static int kvm_viommu_mmio_write(struct kvm_vcpu *vcpu,
 		return 0;
 	memcpy(&data, val, len);
 
+	this_cpu_inc(viommu->counters->exits_avoided);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_write_dword(viommu, offset, lower_32_bits(data));
 	if (len == 8)

@@ -12,7 +12,6 @@
  * before removing it: one that cannot be copied stays for the next read.
  */
 
-#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kvm_host.h>
@@ -265,36 +264,9 @@ static const struct file_operations kvm_viommu_ring_fops = {
 	.llseek = noop_llseek,
 };
 
-/*
- * A new file on @ring, and the number it is to have: the caller installs
- * it with kvm_viommu_ring_install_file() once the VMM knows the number.
- * The file holds the VM, and with it the device, which lives until the
- * VM is destroyed.
- */
+/* A new file on @ring, as kvm_viommu_get_file() makes it. */
 int kvm_viommu_ring_get_file(struct kvm_viommu_ring *ring, struct file **file)
 {
-	int fd = get_unused_fd_flags(O_CLOEXEC);
-
-	if (fd < 0)
-		return fd;
-
-	*file = anon_inode_getfile("kvm-viommu-ring", &kvm_viommu_ring_fops,
-				   ring, O_RDONLY);
-	if (IS_ERR(*file)) {
-		put_unused_fd(fd);
-		return PTR_ERR(*file);
-	}
-	kvm_get_kvm(ring->kvm);
-	return fd;
-}
-
-/* Installs @file as @fd if the VMM has the number, else drops both. */
-void kvm_viommu_ring_install_file(int fd, struct file *file, bool install)
-{
-	if (install) {
-		fd_install(fd, file);
-		return;
-	}
-	put_unused_fd(fd);
-	fput(file);
+	return kvm_viommu_get_file(ring->kvm, "kvm-viommu-ring",
+				   &kvm_viommu_ring_fops, ring, file);
 }

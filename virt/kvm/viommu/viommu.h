@@ -38,9 +38,12 @@
 #ifndef __KVM_VIOMMU_VIOMMU_H
 #define __KVM_VIOMMU_VIOMMU_H
 
+#include <linux/fs.h>
+#include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -71,15 +74,32 @@
 /* The largest record of a ring: an event. */
 #define KVM_VIOMMU_RING_RECORD_MAX	sizeof(struct kvm_viommu_event)
 
-struct file;
 struct kvm;
 
+/* Interrupt-remapping fault reasons, 0x20 to 0x26, counted apart. */
+#define KVM_VIOMMU_IR_NR_REASONS \
+	(KVM_VIOMMU_FR_IR_SID_ERR - KVM_VIOMMU_FR_IR_REQ_RSVD + 1)
+
+/*
+ * What the device counts, per CPU so that the fast paths add to their own
+ * CPU's copy with no atomic or lock; summed when read (stats.c), where
+ * kvm_viommu_stats_desc[] names every field.  Only u64s.
+ */
 struct kvm_viommu_counters {
-	u64 hits;
-	u64 misses;
-	u64 faults;
-	u64 invalidations;
-	u64 atomic_hits;
+	u64 remapped_msi_atomic;
+	u64 remapped_msi_process;
+	u64 remapped_ioapic;
+	u64 ir_hits;
+	u64 ir_misses;
+	u64 ir_fills;
+	u64 ir_invalidations;
+	u64 ir_faults[KVM_VIOMMU_IR_NR_REASONS];
+	u64 dmar_faults;
+	/* By descriptor type; [0]: descriptors that raised IQE. */
+	u64 qi_desc[VTD_DESC_WAIT + 1];
+	u64 events_queued;
+	u64 events_lost;
+	u64 exits_avoided;
 };
 
 /* Records for the VMM to read(), from its file descriptors (ring.c). */
@@ -221,6 +241,8 @@ struct kvm_viommu {
 	/* Interrupt-remapping faults, for a VMM that owns the fault registers. */
 	struct kvm_viommu_ring faults;
 	struct kvm_viommu_counters __percpu *counters;
+	/* The stats fd's id string, as KVM_GET_STATS_FD's VM fd has. */
+	char stats_id[KVM_STATS_NAME_SIZE];
 
 	struct kvm_viommu_regs regs;
 	struct kvm_viommu_events events;
@@ -232,6 +254,9 @@ struct kvm_viommu {
 
 /* device.c */
 struct kvm_viommu *kvm_viommu_find(struct kvm *kvm);
+int kvm_viommu_get_file(struct kvm *kvm, const char *name,
+			const struct file_operations *fops, void *priv,
+			struct file **file);
 int kvm_viommu_reset(struct kvm_viommu *viommu);
 
 /* ir.c */
@@ -284,7 +309,6 @@ unsigned int kvm_viommu_ring_count(struct kvm_viommu_ring *ring);
 void kvm_viommu_ring_clear(struct kvm_viommu_ring *ring);
 int kvm_viommu_ring_resize(struct kvm_viommu_ring *ring, unsigned int size);
 int kvm_viommu_ring_get_file(struct kvm_viommu_ring *ring, struct file **file);
-void kvm_viommu_ring_install_file(int fd, struct file *file, bool install);
 
 /* event.c */
 int kvm_viommu_events_init(struct kvm_viommu *viommu);
@@ -296,5 +320,10 @@ void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
 int kvm_viommu_events_configure(struct kvm_viommu *viommu,
 				const struct kvm_viommu_event_config *config);
 int kvm_viommu_event_ack(struct kvm_viommu *viommu, u64 seq);
+
+/* stats.c */
+extern const struct file_operations kvm_viommu_stats_debugfs_fops;
+void kvm_viommu_stats_init(struct kvm_viommu *viommu);
+int kvm_viommu_stats_get_file(struct kvm_viommu *viommu, struct file **file);
 
 #endif /* __KVM_VIOMMU_VIOMMU_H */

@@ -67,8 +67,6 @@ void viommu_set_ir_status(int fd, uint32_t flags);
 uint32_t viommu_get_ir_status(int fd);
 void viommu_iec_global(int fd);
 void viommu_iec_index(int fd, uint16_t index, uint8_t mask);
-void viommu_get_stats(int fd, struct kvm_viommu_stats *s);
-
 /*
  * The rings' file descriptors (KVM_DEV_VIOMMU_IR_FAULT_FD, _EVENT_FD).
  * viommu_ring_fd() asserts the get and returns the new fd, O_NONBLOCK if
@@ -88,6 +86,28 @@ bool viommu_ring_readable(int rfd);
  * false, with @f zeroed, if there was none.
  */
 bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f);
+
+/* ---- statistics (KVM_DEV_VIOMMU_CTRL_STATS_FD) ------------------------------ */
+
+/* The attribute with every field under control: 0 with the fd in @s, or -errno. */
+int __viommu_stats_fd(int fd, struct kvm_viommu_fd *s);
+/* A new stats fd of device @fd; asserts success. */
+int viommu_stats_fd(int fd);
+/* The counter @name of a stats fd; asserts that there is one. */
+uint64_t viommu_read_stat(int stats_fd, const char *name);
+/* The counter @name of device @fd, through a stats fd of its own. */
+uint64_t viommu_stat(int fd, const char *name);
+
+/* The interrupt-remapping counters that the tests compare. */
+struct viommu_stats {
+	uint64_t hits;		/* ir_hits */
+	uint64_t misses;	/* ir_misses */
+	uint64_t faults;	/* every ir_fault_* */
+	uint64_t invalidations;	/* ir_invalidations */
+	uint64_t msi_atomic;	/* remapped_msi_atomic */
+};
+
+void viommu_get_stats(int fd, struct viommu_stats *s);
 
 /* ---- VT-d interrupt remapping table entries ---------------------------------- */
 

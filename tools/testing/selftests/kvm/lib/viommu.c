@@ -179,16 +179,79 @@ void viommu_iec_index(int fd, uint16_t index, uint8_t mask)
 					  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), 0);
 }
 
-void viommu_get_stats(int fd, struct kvm_viommu_stats *s)
+int __viommu_stats_fd(int fd, struct kvm_viommu_fd *s)
 {
-	memset(s, 0xa5, sizeof(*s));
-	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS, s), 0);
+	return viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+			       KVM_DEV_VIOMMU_CTRL_STATS_FD, s);
+}
+
+int viommu_stats_fd(int fd)
+{
+	struct kvm_viommu_fd s = { .fd = -1 };
+
+	VIOMMU_ASSERT_RET(__viommu_stats_fd(fd, &s), 0);
+	TEST_ASSERT(s.fd >= 0, "KVM_DEV_VIOMMU_CTRL_STATS_FD returned fd %d", s.fd);
+	return s.fd;
+}
+
+/*
+ * The sum of the counters named @name, or, if @prefix, of those whose
+ * names start with it, with the kernel's binary stats helpers.
+ */
+static uint64_t viommu_stats_sum(int stats_fd, const char *name, bool prefix)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	uint64_t sum = 0, val;
+	int i, found = 0;
+
+	/* Not read_stats_header(): a read() would move on from the header. */
+	TEST_ASSERT(pread(stats_fd, &header, sizeof(header), 0) == sizeof(header),
+		    "read the stats header");
+	descs = read_stats_descriptors(stats_fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (prefix ? strncmp(d->name, name, strlen(name)) :
+			     strcmp(d->name, name))
+			continue;
+		read_stat_data(stats_fd, &header, d, &val, 1);
+		sum += val;
+		found++;
+	}
+	free(descs);
+	TEST_ASSERT(found, "no viommu stat %s%s", name, prefix ? "*" : "");
+	return sum;
+}
+
+uint64_t viommu_read_stat(int stats_fd, const char *name)
+{
+	return viommu_stats_sum(stats_fd, name, false);
+}
+
+uint64_t viommu_stat(int fd, const char *name)
+{
+	int stats_fd = viommu_stats_fd(fd);
+	uint64_t val = viommu_read_stat(stats_fd, name);
+
+	close(stats_fd);
+	return val;
+}
+
+void viommu_get_stats(int fd, struct viommu_stats *s)
+{
+	int stats_fd = viommu_stats_fd(fd);
+
+	s->hits = viommu_read_stat(stats_fd, "ir_hits");
+	s->misses = viommu_read_stat(stats_fd, "ir_misses");
+	s->faults = viommu_stats_sum(stats_fd, "ir_fault_", true);
+	s->invalidations = viommu_read_stat(stats_fd, "ir_invalidations");
+	s->msi_atomic = viommu_read_stat(stats_fd, "remapped_msi_atomic");
+	close(stats_fd);
 }
 
 int viommu_ring_fd(int dev, uint32_t group, uint64_t attr, bool nonblock)
 {
-	struct kvm_viommu_ring_fd r = { .fd = -1 };
+	struct kvm_viommu_fd r = { .fd = -1 };
 
 	VIOMMU_ASSERT_RET(viommu_get_attr(dev, group, attr, &r), 0);
 	TEST_ASSERT(r.fd >= 0 && !r.__reserved, "ring fd get: fd %d, __reserved 0x%x",

@@ -403,8 +403,8 @@ static void print_pair(const char *name, const char *a_key, const struct side_re
  * What the IR cache counted between @s0 and @s1 for @n interrupts: a read
  * of the IRTE for each if @cold, else none; never a fault.
  */
-static void ir_assert_stats(const char *name, const struct kvm_viommu_stats *s0,
-			    const struct kvm_viommu_stats *s1, uint64_t n, bool cold)
+static void ir_assert_stats(const char *name, const struct viommu_stats *s0,
+			    const struct viommu_stats *s1, uint64_t n, bool cold)
 {
 	uint64_t hits = s1->hits - s0->hits, misses = s1->misses - s0->misses;
 
@@ -487,7 +487,7 @@ static int row_msi_remap_hit(const char *name, const struct bench_opts *o)
 {
 	uint64_t n = ir_ops(o, 4), warm = n / 10 ? n / 10 : 1;
 	struct side_result remap, plain;
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	struct viommu_guest *g;
 	int r = ir_unsupported(name);
 
@@ -516,7 +516,7 @@ static int row_msi_remap_miss(const char *name, const struct bench_opts *o)
 {
 	uint64_t n = ir_ops(o, 4), warm = n / 10 ? n / 10 : 1;
 	struct side_result cold, hot;
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	struct viommu_guest *g;
 	int r = ir_unsupported(name);
 
@@ -714,7 +714,7 @@ static int row_irte_retarget(const char *name, const struct bench_opts *o)
 	uint64_t n = ir_ops(o, 100), warm = n / 10 ? n / 10 : 1;
 	struct side_result kernel, qemu;
 	struct retarget rt = { 0 };
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	int r = ir_unsupported(name), j;
 	double floor_ns;
 
@@ -1062,7 +1062,7 @@ static int qi_row(const char *name, const struct bench_opts *o, int kind, uint64
 	uint64_t slice = ir_ops(o, div * QB_SLICES), n = slice * QB_SLICES;
 	uint64_t warm = n / 10 ? n / 10 : 1, count;
 	struct side_result floor_k, kernel, user;
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	const char *why = vtd_regs_unsupported();
 	struct mmio_vm floor_vm;
 	double overhead;
@@ -1234,7 +1234,7 @@ static int row_ioapic_remap(const char *name, const struct bench_opts *o)
 	uint64_t n = ir_ops(o, 4) < 9000 ? ir_ops(o, 4) : 9000;
 	uint64_t plain_rte = RTE_LEVEL | IOAPIC_VEC;	/* physical, APIC ID 0 */
 	struct side_result remap, plain;
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	struct viommu_guest *g;
 	int r = ir_unsupported(name);
 

@@ -329,7 +329,7 @@ static void t_fire_sentinels(struct tctx *t)
  */
 static void __noreturn t_stalled(struct tctx *t)
 {
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 	int i;
 
 	fprintf(stderr, "STALL: %s\n", t->step);
@@ -407,7 +407,7 @@ static void t_settle(struct tctx *t)
 static void t_wait_faults(struct tctx *t, uint64_t n)
 {
 	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 
 	for (;;) {
 		viommu_get_stats(t->dev, &s);
@@ -488,7 +488,7 @@ static void t_deliver(struct tctx *t, enum fire_path via, struct viommu_msi m,
 
 static void t_assert_no_faults(struct tctx *t)
 {
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 
 	viommu_get_stats(t->dev, &s);
 	TEST_ASSERT(s.faults == t->faults, "%s: stats.faults %llu, expected %llu",
@@ -510,8 +510,7 @@ static struct kvm_vm *vm_with_irqchip(void)
 static void assert_stats(int fd, uint64_t hits, uint64_t misses, uint64_t faults,
 			 uint64_t inval, const char *when)
 {
-	struct kvm_viommu_stats s;
-	int i;
+	struct viommu_stats s;
 
 	viommu_get_stats(fd, &s);
 	TEST_ASSERT(s.hits == hits && s.misses == misses && s.faults == faults &&
@@ -522,9 +521,6 @@ static void assert_stats(int fd, uint64_t hits, uint64_t misses, uint64_t faults
 		    (unsigned long long)s.faults, (unsigned long long)s.invalidations,
 		    (unsigned long long)hits, (unsigned long long)misses,
 		    (unsigned long long)faults, (unsigned long long)inval);
-	for (i = 0; i < (int)ARRAY_SIZE(s.reserved); i++)
-		TEST_ASSERT(!s.reserved[i], "%s: stats reserved[%d] = 0x%llx", when, i,
-			    (unsigned long long)s.reserved[i]);
 }
 
 static const uint64_t ir_attrs[] = {
@@ -539,9 +535,9 @@ static void test_ir_attrs(void)
 	int fd = viommu_create_or_die(vm), i, r, rfd;
 	struct kvm_viommu_ir_status st;
 	struct kvm_viommu_iec iec;
-	struct kvm_viommu_ring_fd ring;
+	struct kvm_viommu_fd ring;
 	struct kvm_viommu_ir_fault f;
-	struct kvm_viommu_stats stats;
+	struct kvm_viommu_fd stats;
 	uint64_t ok_iec = 0;
 	static const uint32_t bad_status[] = { 1U << 2, 1U << 31, 0xffffffffU,
 					       KVM_VIOMMU_IR_ENABLE | (1U << 7) };
@@ -566,11 +562,11 @@ static void test_ir_attrs(void)
 	for (i = 0; i < (int)ARRAY_SIZE(ir_attrs); i++)
 		VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i]), 0);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS), 0);
+					  KVM_DEV_VIOMMU_CTRL_STATS_FD), 0);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
 					  KVM_DEV_VIOMMU_IR_CONFIG + 1), -ENXIO);
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_RESET + 1), -ENXIO);
+					  KVM_DEV_VIOMMU_CTRL_STATS_FD + 1), -ENXIO);
 	/* Attribute 4 was IR_FAULT_EVENTFD, which the fault fd replaced. */
 	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, 4), -ENXIO);
 
@@ -582,7 +578,7 @@ static void test_ir_attrs(void)
 					  KVM_DEV_VIOMMU_IR_FAULT_FD, &ring), -ENXIO);
 	memset(&stats, 0, sizeof(stats));
 	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS, &stats), -ENXIO);
+					  KVM_DEV_VIOMMU_CTRL_STATS_FD, &stats), -ENXIO);
 
 	/* kvm_device_attr.flags must be zero. */
 	for (i = 0; i < (int)ARRAY_SIZE(ir_attrs); i++) {
@@ -670,7 +666,7 @@ static void test_ir_attrs(void)
 	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
 					    KVM_DEV_VIOMMU_IR_FAULT_FD, 0), -EFAULT);
 	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
-					    KVM_DEV_VIOMMU_CTRL_STATS, 0), -EFAULT);
+					    KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), -EFAULT);
 	assert_stats(fd, 0, 0, 0, ok_iec, "at the end");
 
 	close(fd);
@@ -698,7 +694,7 @@ static void ir_off_stock(unsigned int gflags)
 	for (round = 0; round < 3; round++) {
 		/* IR off, CFIS alone, IR off again: all stock. */
 		static const uint32_t status[] = { 0, KVM_VIOMMU_IR_CFIS, 0 };
-		struct kvm_viommu_stats s0;
+		struct viommu_stats s0;
 
 		t_ir(t, status[round]);
 		viommu_get_stats(t->dev, &s0);
@@ -949,7 +945,7 @@ static void iec_case(enum iec_kind kind, unsigned int gflags)
 {
 	static const char * const kind_name[] = { "global", "index", "index+mask" };
 	struct tctx *t = t_create_ir(4, gflags);
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 	uint64_t inval = 0;
 	int via, round;
 
@@ -1539,15 +1535,37 @@ static bool trace_has(const char *event, const char *text)
 	return found;
 }
 
+/* Every counter of the stats fd reads the same from debugfs. */
+static void assert_debugfs_matches_fd(struct tctx *t)
+{
+	int stats_fd = viommu_stats_fd(t->dev);
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	uint64_t val;
+	int i;
+
+	read_stats_header(stats_fd, &header);
+	descs = read_stats_descriptors(stats_fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		read_stat_data(stats_fd, &header, d, &val, 1);
+		TEST_ASSERT(debugfs_stat(t, d->name) == val,
+			    "debugfs viommu_stats %s differs from the stats fd's %llu",
+			    d->name, (unsigned long long)val);
+	}
+	free(descs);
+	close(stats_fd);
+}
+
 /*
- * A warm irqfd hit is delivered in the wakeup itself (atomic_hits), the
- * counters read the same from debugfs, and each decision leaves its trace
- * event.
+ * A warm irqfd hit is delivered in the wakeup itself (remapped_msi_atomic),
+ * the counters read the same from debugfs, and each decision leaves its
+ * trace event.
  */
 static void test_observability(void)
 {
 	struct tctx *t = t_create(2, 0);
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 	int i;
 
 	t_table(t, 0, 7);
@@ -1565,17 +1583,12 @@ static void test_observability(void)
 	tracefs_write("events/kvm_viommu/enable", "0");
 
 	viommu_get_stats(t->dev, &s);
-	TEST_ASSERT(s.hits == 5 && s.misses == 1 && s.atomic_hits == 4,
-		    "hits %llu misses %llu atomic_hits %llu, expected 5 1 4:\n"
+	TEST_ASSERT(s.hits == 5 && s.misses == 1 && s.msi_atomic == 4,
+		    "hits %llu misses %llu remapped_msi_atomic %llu, expected 5 1 4:\n"
 		    "  the irqfd's cached hits must not leave the wakeup",
 		    (unsigned long long)s.hits, (unsigned long long)s.misses,
-		    (unsigned long long)s.atomic_hits);
-	TEST_ASSERT(debugfs_stat(t, "hits") == s.hits &&
-		    debugfs_stat(t, "misses") == s.misses &&
-		    debugfs_stat(t, "faults") == s.faults &&
-		    debugfs_stat(t, "invalidations") == s.invalidations &&
-		    debugfs_stat(t, "atomic_hits") == s.atomic_hits,
-		    "debugfs viommu_stats differs from KVM_DEV_VIOMMU_CTRL_STATS");
+		    (unsigned long long)s.msi_atomic);
+	assert_debugfs_matches_fd(t);
 
 	TEST_ASSERT(trace_has("kvm_viommu_translate:", "index 60 ") &&
 		    trace_has("kvm_viommu_translate:", " miss") &&
@@ -1591,7 +1604,7 @@ static void test_observability(void)
 static void test_stats(void)
 {
 	struct tctx *t = t_create(2, 0);
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 	struct viommu_msi rm;
 	int i;
 

@@ -482,7 +482,7 @@ static void test_linux_bringup(void)
 {
 	struct qt *t = qt_create();
 	struct viommu_msi compat = viommu_msi_compat(0, false, MSI_VEC + 15, VIOMMU_DLM_FIXED);
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	struct kvm_viommu_ir_table tbl;
 	struct kvm_viommu_ir_status ir_st = { 0 };
 	struct kvm_viommu_regs_state st;
@@ -593,7 +593,7 @@ static void test_linux_bringup(void)
 static void test_iotlb_context_wait(void)
 {
 	struct qt *t = qt_create();
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	int am, g, rc;
 
 	qt_bringup(t, 0, false);
@@ -1374,7 +1374,7 @@ struct storm {
 static void *storm_prober(void *data)
 {
 	struct storm *st = data;
-	struct kvm_viommu_stats s;
+	struct viommu_stats s;
 	uint64_t t0, d;
 
 	while (!__atomic_load_n(&st->stop, __ATOMIC_SEQ_CST)) {

@@ -249,7 +249,7 @@ static void wm_round(struct viommu_guest *g, enum wm_variant v, int irqfd,
 {
 	uint32_t own = viommu_guest_count(g, 0, WM_OWN_VEC);
 	uint32_t foreign = viommu_guest_count(g, 0, WM_FOREIGN_VEC);
-	struct kvm_viommu_stats s0, s;
+	struct viommu_stats s0, s;
 	struct kvm_viommu_ir_fault f;
 	uint64_t deadline;
 	int status, records = 0;

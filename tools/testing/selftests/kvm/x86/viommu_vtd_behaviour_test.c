@@ -1105,7 +1105,7 @@ static void test_event_ring_lost_order(void)
  */
 static void test_qie_with_tail(void)
 {
-	struct kvm_viommu_stats s0, s1;
+	struct viommu_stats s0, s1;
 	struct qt *t = qt_create();
 	int64_t status;
 
