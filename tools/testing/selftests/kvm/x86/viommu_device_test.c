@@ -1078,6 +1078,54 @@ static void test_stats_fd_counts(void)
 	viommu_guest_destroy(g);
 }
 
+#define FALLBACK_GSI		30
+#define FALLBACK_IDX		7
+#define FALLBACK_FIRES		10
+#define FALLBACK_WAIT_NS	(10ULL * 1000000000ULL)
+
+/*
+ * An irqfd MSI that hits the IR cache where KVM cannot sleep, but cannot
+ * be delivered there (a broadcast), goes to the irqfd worker, which
+ * translates it again: it counts one hit, on the path that delivered it.
+ */
+static void test_stats_atomic_fallback(void)
+{
+	struct viommu_msi m = viommu_msi_devid(viommu_msi_remappable(FALLBACK_IDX, false, 0),
+					       0x10);
+	struct viommu_guest *g;
+	uint64_t deadline;
+	int i;
+
+	if (viommu_ir_unsupported())
+		viommu_case_skip("%s", viommu_ir_unsupported());
+	g = viommu_guest_create(1, 0, true);
+	viommu_set_irta(g->dev, VIOMMU_IRT_GPA | STATS_IRT_S);
+	/* Destination 0xff: the xAPIC broadcast, which no atomic path takes. */
+	viommu_guest_write_irte(g, 0, FALLBACK_IDX,
+				viommu_irte_lo(0x40, 0xff, false, VIOMMU_DLM_FIXED, 0), 0);
+	viommu_set_ir_status(g->dev, KVM_VIOMMU_IR_ENABLE);
+	viommu_route_msi(g, FALLBACK_GSI, &m);
+	viommu_commit_routes(g);
+	/* Cached, so that the irqfd's atomic path hits. */
+	viommu_signal_msi(g->vm, &m);
+	ASSERT_STATS(g->dev, "the entry read", { "ir_misses", 1 }, { "ir_hits", 0 });
+
+	for (i = 1; i <= FALLBACK_FIRES; i++) {
+		viommu_irqfd_fire(g, FALLBACK_GSI);
+		deadline = viommu_now_ns() + FALLBACK_WAIT_NS;
+		while (viommu_stat(g->dev, "remapped_msi_process") < 1 + i) {
+			TEST_ASSERT(viommu_now_ns() < deadline,
+				    "irqfd MSI %d: the worker did not deliver it", i);
+			usleep(100);
+		}
+	}
+	ASSERT_STATS(g->dev, "broadcasts through the irqfd, each by its worker",
+		     { "ir_hits", FALLBACK_FIRES }, { "ir_misses", 1 },
+		     { "remapped_msi_atomic", 0 },
+		     { "remapped_msi_process", 1 + FALLBACK_FIRES });
+	viommu_guest_destroy(g);
+}
+
 /* ---- driver --------------------------------------------------------------- */
 
 static const struct viommu_case cases[] = {
@@ -1104,6 +1152,7 @@ static const struct viommu_case cases[] = {
 	{ "stats_fd_layout",		test_stats_fd_layout },
 	{ "stats_fd_bad_input",		test_stats_fd_bad_input },
 	{ "stats_fd_counts",		test_stats_fd_counts },
+	{ "stats_atomic_fallback",	test_stats_atomic_fallback },
 };
 
 int main(int argc, char *argv[])
