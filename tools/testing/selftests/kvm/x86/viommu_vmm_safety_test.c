@@ -984,6 +984,65 @@ static void test_regs_state_eim(void)
 	vtd_vm_destroy(v);
 }
 
+/* ---- iq_wrap --------------------------------------------------------------------------- */
+
+/*
+ * Why: a queue based near 2^64 has entries past the top, and a fetch of
+ * one wrapped around to the guest's low memory, running whatever lay
+ * there.  Entries before the wrap are not guest memory, so only a
+ * restored IQH reaches one: that fetch must raise IQE.
+ */
+#define IQW_IQA			(0xfffffffffffff000ULL | 1)	/* QS 1: 512 entries */
+#define IQW_ENTRY		256	/* at 2^64, gpa 0 once wrapped */
+#define IQW_DATA		0x5a5a
+
+static void iqw_guest(uint64_t idx)
+{
+	for (;;)
+		GUEST_SYNC(2);
+}
+
+static void test_iq_wrap(void)
+{
+	struct vtd_desc planted = vtd_desc_wait(QI_IWD_SW, IQW_DATA, VTD_STATUS_GPA);
+	struct kvm_viommu_regs_state st;
+	uint32_t *status, written;
+	uint8_t saved[16];
+	struct vtd_vm *v;
+	void *low;
+
+	vtd_skip_without_regs();
+	v = vtd_vm_create(iqw_guest, VTD_VM_DEV | VTD_VM_REGS);
+	/* What a wrapped fetch would find: a wait that writes the status. */
+	low = addr_gpa2hva(v->vm, 0);
+	memcpy(saved, low, sizeof(saved));
+	memcpy(low, planted.qw, sizeof(saved));
+	status = vtd_hva(v, VTD_STATUS_GPA);
+	*status = 0;
+
+	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	st.iqa = IQW_IQA;
+	st.iqh = (uint64_t)IQW_ENTRY << 4;
+	st.iqt = (uint64_t)(IQW_ENTRY + 1) << 4;
+	st.gsts |= DMA_GSTS_QIES;
+	VIOMMU_ASSERT_RET(viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	/* The queue resumes on the vCPU, before it enters the guest. */
+	vtd_run(v);
+	vtd_run(v);
+	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	written = READ_ONCE(*status);
+	report("iq_wrap", "IQA 0x%llx, IQH at entry %d: FSTS 0x%x, IQH 0x%llx, status 0x%x",
+	       IQW_IQA, IQW_ENTRY, st.fsts, (unsigned long long)st.iqh, written);
+	TEST_ASSERT((st.fsts & DMA_FSTS_IQE) && st.iqh == (uint64_t)IQW_ENTRY << 4 && !written,
+		    "a queue entry past 2^64 was fetched from wrapped-around guest memory: FSTS 0x%x, IQH 0x%llx, status 0x%x",
+		    st.fsts, (unsigned long long)st.iqh, written);
+	memcpy(low, saved, sizeof(saved));
+	vtd_vm_destroy(v);
+}
+
 static const struct viommu_case cases[] = {
 	{ "worker_mm",			test_worker_mm },
 	{ "create_device_enfile",	test_create_device_enfile },
@@ -991,6 +1050,7 @@ static const struct viommu_case cases[] = {
 	{ "ring_read_readonly",		test_ring_read_readonly },
 	{ "ring_fd_get_readonly",	test_ring_fd_get_readonly },
 	{ "irt_wrap",			test_irt_wrap },
+	{ "iq_wrap",			test_iq_wrap },
 	{ "regs_state_eim",		test_regs_state_eim },
 };
 
