@@ -54,6 +54,7 @@ enum kvm_viommu_ir_path {
 	KVM_VIOMMU_IR_PATH_MSI_ATOMIC,	/* an MSI, where KVM cannot sleep */
 	KVM_VIOMMU_IR_PATH_MSI_PROCESS,	/* an MSI, in process context */
 	KVM_VIOMMU_IR_PATH_IOAPIC,	/* a pin of the in-kernel I/O APIC */
+	KVM_VIOMMU_IR_NR_PATHS
 };
 
 /*

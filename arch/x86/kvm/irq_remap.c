@@ -252,46 +252,23 @@ static void kvm_ioapic_remap_defer(struct kvm_ioapic *ioapic,
 	schedule_work(&ioapic->remap.work);
 }
 
-/*
- * @pin's interrupt translated under the I/O APIC's lock: 0 with @irq, 1 if
- * the RTE itself is the message, or as kvm_viommu_ir_translate().
- */
-static int kvm_ioapic_translate_locked(struct kvm_ioapic *ioapic, int pin,
-				       enum kvm_viommu_ir_context ctx,
-				       struct kvm_lapic_irq *irq)
-{
-	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
-
-	lockdep_assert_held(&ioapic->lock);
-	if (!viommu)
-		return 1;
-	return kvm_ioapic_translate(ioapic->kvm, viommu,
-				    ioapic->redirtbl[pin].bits, ctx, irq);
-}
-
-/*
- * Counted where the pin is delivered, once: a miss translates in the work
- * item, which counts it, and is delivered here from what that read.  An
- * atomic @hit is counted here, as an MSI's is once delivered.
- */
-static void kvm_ioapic_count_remapped(struct kvm_ioapic *ioapic, bool hit)
-{
-	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
-
-	if (viommu)
-		kvm_viommu_ir_count_delivery(viommu, KVM_VIOMMU_IR_PATH_IOAPIC,
-					     hit);
-}
-
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 						    int pin, bool line_status,
 						    struct kvm_lapic_irq *irq)
 {
-	int r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_ATOMIC, irq);
-	bool hit = !r;
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	bool hit;
+	int r;
 
+	lockdep_assert_held(&ioapic->lock);
+	if (!viommu)
+		return KVM_IOAPIC_DIRECT;
+
+	r = kvm_ioapic_translate(ioapic->kvm, viommu, ioapic->redirtbl[pin].bits,
+				 KVM_VIOMMU_IR_ATOMIC, irq);
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
+	hit = !r;
 	if (r == -EWOULDBLOCK &&
 	    test_and_clear_bit(pin, &ioapic->remap.service_filled)) {
 		*irq = ioapic->remap.service_irq[pin];
@@ -299,7 +276,12 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 	}
 	if (!r) {
 		clear_bit(pin, &ioapic->remap.blocked_pins);
-		kvm_ioapic_count_remapped(ioapic, hit);
+		/*
+		 * Counted once, where the pin is delivered: a miss was
+		 * counted by the work item that read it, a hit is here.
+		 */
+		kvm_viommu_ir_count_delivery(viommu, KVM_VIOMMU_IR_PATH_IOAPIC,
+					     hit);
 		return KVM_IOAPIC_REMAPPED;
 	}
 
@@ -314,8 +296,15 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic,
 						     int pin,
 						     struct kvm_lapic_irq *irq)
 {
-	int r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_SCAN_ATOMIC, irq);
+	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	int r;
 
+	lockdep_assert_held(&ioapic->lock);
+	if (!viommu)
+		return KVM_IOAPIC_DIRECT;
+
+	r = kvm_ioapic_translate(ioapic->kvm, viommu, ioapic->redirtbl[pin].bits,
+				 KVM_VIOMMU_IR_SCAN_ATOMIC, irq);
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
 	if (!r)

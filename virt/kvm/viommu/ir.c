@@ -332,18 +332,7 @@ void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,
 {
 	if (atomic_hit)
 		this_cpu_inc(viommu->counters->ir_hits);
-
-	switch (path) {
-	case KVM_VIOMMU_IR_PATH_MSI_ATOMIC:
-		this_cpu_inc(viommu->counters->remapped_msi_atomic);
-		break;
-	case KVM_VIOMMU_IR_PATH_MSI_PROCESS:
-		this_cpu_inc(viommu->counters->remapped_msi_process);
-		break;
-	case KVM_VIOMMU_IR_PATH_IOAPIC:
-		this_cpu_inc(viommu->counters->remapped_ioapic);
-		break;
-	}
+	this_cpu_inc(viommu->counters->remapped[path]);
 }
 
 static void kvm_viommu_count_ir_fault(struct kvm_viommu *viommu, u8 reason)

@@ -43,14 +43,18 @@ static_assert(offsetof(struct kvm_viommu_stats_desc, name) ==
 				   ir_faults[KVM_VIOMMU_FR_IR_##reason -	\
 					     KVM_VIOMMU_FR_IR_REQ_RSVD])),	\
 	  .name = "ir_fault_" #_name }
+#define KVM_VIOMMU_REMAPPED(_name, path)					\
+	{ KVM_VIOMMU_STAT(offsetof(struct kvm_viommu_counters,		\
+				   remapped[KVM_VIOMMU_IR_PATH_##path])),	\
+	  .name = "remapped_" #_name }
 #define KVM_VIOMMU_QI_DESC(_name, type)					\
 	{ KVM_VIOMMU_STAT(offsetof(struct kvm_viommu_counters, qi_desc[type])), \
 	  .name = "qi_desc_" #_name }
 
 static const struct kvm_viommu_stats_desc kvm_viommu_stats_desc[] = {
-	KVM_VIOMMU_COUNTER(remapped_msi_atomic),
-	KVM_VIOMMU_COUNTER(remapped_msi_process),
-	KVM_VIOMMU_COUNTER(remapped_ioapic),
+	KVM_VIOMMU_REMAPPED(msi_atomic, MSI_ATOMIC),
+	KVM_VIOMMU_REMAPPED(msi_process, MSI_PROCESS),
+	KVM_VIOMMU_REMAPPED(ioapic, IOAPIC),
 	KVM_VIOMMU_COUNTER(ir_hits),
 	KVM_VIOMMU_COUNTER(ir_misses),
 	KVM_VIOMMU_COUNTER(ir_fills),

@@ -86,9 +86,7 @@ struct kvm;
  * kvm_viommu_stats_desc[] names every field.  Only u64s.
  */
 struct kvm_viommu_counters {
-	u64 remapped_msi_atomic;
-	u64 remapped_msi_process;
-	u64 remapped_ioapic;
+	u64 remapped[KVM_VIOMMU_IR_NR_PATHS];	/* by enum kvm_viommu_ir_path */
 	u64 ir_hits;
 	u64 ir_misses;
 	u64 ir_fills;

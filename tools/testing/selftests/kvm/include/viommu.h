@@ -82,9 +82,11 @@ bool viommu_ring_read(int rfd, void *rec, size_t size);
 /* Whether poll() with a zero timeout reports EPOLLIN on @rfd. */
 bool viommu_ring_readable(int rfd);
 /*
- * Reads the oldest fault record into @f through a fault fd of its own;
- * false, with @f zeroed, if there was none.
+ * Reads the oldest record of device @dev's ring (@group, @attr) into @rec
+ * through a nonblocking fd of its own; false, with @rec zeroed, if there
+ * was none.  viommu_pop_fault() for the fault ring.
  */
+bool viommu_ring_pop(int dev, uint32_t group, uint64_t attr, void *rec, size_t size);
 bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f);
 
 /* ---- statistics (KVM_DEV_VIOMMU_CTRL_STATS_FD) ------------------------------ */

@@ -289,13 +289,19 @@ bool viommu_ring_readable(int rfd)
 	return r && (p.revents & POLLIN);
 }
 
-bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f)
+bool viommu_ring_pop(int dev, uint32_t group, uint64_t attr, void *rec, size_t size)
 {
-	int rfd = viommu_fault_fd(dev);
-	bool found = viommu_ring_read(rfd, f, sizeof(*f));
+	int rfd = viommu_ring_fd(dev, group, attr, true);
+	bool found = viommu_ring_read(rfd, rec, size);
 
 	close(rfd);
 	return found;
+}
+
+bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f)
+{
+	return viommu_ring_pop(dev, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_FAULT_FD, f,
+			       sizeof(*f));
 }
 
 int viommu_signal_msi(struct kvm_vm *vm, const struct viommu_msi *m)

@@ -400,11 +400,8 @@ int vtd_event_fd(int dev)
 
 bool vtd_event_pop(int dev, struct kvm_viommu_event *e)
 {
-	int rfd = vtd_event_fd(dev);
-	bool found = viommu_ring_read(rfd, e, sizeof(*e));
-
-	close(rfd);
-	return found;
+	return viommu_ring_pop(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_FD, e,
+			       sizeof(*e));
 }
 
 void vtd_event_ack(int dev, uint64_t seq)
