@@ -29,15 +29,30 @@ int viommu_create_or_die(struct kvm_vm *vm);
 /* A VM with no vCPU, an in-kernel irqchip and the device (its fd in *@dev). */
 struct kvm_vm *viommu_vm_irqchip(int *dev);
 
-/* KVM_{HAS,GET,SET}_DEVICE_ATTR with every field under control; 0 or -errno. */
-int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
-		      uint32_t group, uint64_t attr, uint64_t addr);
-int viommu_has_attr(int fd, uint32_t group, uint64_t attr);
-int viommu_get_attr(int fd, uint32_t group, uint64_t attr, void *val);
-int viommu_set_attr(int fd, uint32_t group, uint64_t attr, const void *val);
+/*
+ * KVM_{HAS,GET,SET}_DEVICE_ATTR with every field under control, flags too
+ * (the library's __kvm_device_attr_get() and friends pass 0); as ioctl().
+ */
+int __viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
+			uint32_t group, uint64_t attr, uint64_t addr);
 
 const char *viommu_err_str(int r);
 
+/*
+ * @expr returns as ioctl() does (0, or -1 with errno); @err is the errno
+ * expected of it, 0 for success.
+ */
+#define VIOMMU_ASSERT_ERRNO(expr, err)					\
+do {									\
+	int __r = (expr), __e = __r ? errno : 0, __w = (err);		\
+									\
+	TEST_ASSERT(__w ? __r == -1 && __e == __w : !__r,		\
+		    "%s:\n  expected %s, got %d (%s)", #expr,		\
+		    __w ? strerror(__w) : "success", __r,		\
+		    __r ? strerror(__e) : "success");			\
+} while (0)
+
+/* @expr returns a value, or -errno; @want is the one expected. */
 #define VIOMMU_ASSERT_RET(expr, want)					\
 do {									\
 	int __r = (expr), __w = (want);					\
@@ -91,7 +106,7 @@ bool viommu_pop_fault(int dev, struct kvm_viommu_ir_fault *f);
 
 /* ---- statistics (KVM_DEV_VIOMMU_CTRL_STATS_FD) ------------------------------ */
 
-/* The attribute with every field under control: 0 with the fd in @s, or -errno. */
+/* CTRL_STATS_FD: 0 with the fd in @s, or -1 with errno. */
 int __viommu_stats_fd(int fd, struct kvm_viommu_fd *s);
 /* A new stats fd of device @fd; asserts success. */
 int viommu_stats_fd(int fd);

@@ -365,7 +365,9 @@ const char *vtd_regs_unsupported(void);
 void vtd_skip_without_regs(void);
 
 /* KVM_DEV_VIOMMU_REGS_CONFIG set: 0 or -errno. */
-int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
+/* REGS_CONFIG: 0, or -1 with errno; the other asserts success. */
+int __vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
+void vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap);
 void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg);
 /*
  * Once KVM serves the register page, IR_TABLE and IR_STATUS sets fail

@@ -58,8 +58,8 @@ struct kvm_vm *viommu_vm_irqchip(int *dev)
 	return vm;
 }
 
-int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
-		      uint32_t group, uint64_t attr, uint64_t addr)
+int __viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
+			uint32_t group, uint64_t attr, uint64_t addr)
 {
 	struct kvm_device_attr a = {
 		.flags = flags,
@@ -68,24 +68,7 @@ int viommu_attr_ioctl(int fd, unsigned long req, uint32_t flags,
 		.addr = addr,
 	};
 
-	return ioctl(fd, req, &a) ? -errno : 0;
-}
-
-int viommu_has_attr(int fd, uint32_t group, uint64_t attr)
-{
-	return viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, 0, group, attr, 0);
-}
-
-int viommu_get_attr(int fd, uint32_t group, uint64_t attr, void *val)
-{
-	return viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, group, attr,
-				 (uint64_t)(uintptr_t)val);
-}
-
-int viommu_set_attr(int fd, uint32_t group, uint64_t attr, const void *val)
-{
-	return viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, group, attr,
-				 (uint64_t)(uintptr_t)val);
+	return ioctl(fd, req, &a);
 }
 
 const char *viommu_err_str(int r)
@@ -116,11 +99,11 @@ const char *viommu_ir_unsupported(void)
 		snprintf(why, sizeof(why), "KVM_CREATE_DEVICE(INTEL_VIOMMU): %s",
 			 strerror(-fd));
 	} else {
-		r = viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_STATUS);
+		r = __kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_STATUS);
 		if (r)
 			snprintf(why, sizeof(why),
 				 "KVM_DEV_VIOMMU_IR_STATUS not supported (%s): kvm.ko predates interrupt remapping",
-				 strerror(-r));
+				 strerror(errno));
 		close(fd);
 		fd = r ? -1 : 0;
 	}
@@ -132,16 +115,16 @@ void viommu_set_irta(int fd, uint64_t irta)
 {
 	struct kvm_viommu_ir_table t = { .irta = irta };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_TABLE, &t), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_TABLE, &t);
 }
 
 void viommu_set_ir_status(int fd, uint32_t flags)
 {
 	struct kvm_viommu_ir_status s = { .flags = flags };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_STATUS, &s), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_STATUS, &s);
 }
 
 uint32_t viommu_get_ir_status(int fd)
@@ -150,8 +133,8 @@ uint32_t viommu_get_ir_status(int fd)
 	int i;
 
 	memset(&s, 0xa5, sizeof(s));
-	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_STATUS, &s), 0);
+	kvm_device_attr_get(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_STATUS, &s);
 	TEST_ASSERT(!s.__reserved, "IR_STATUS get: __reserved 0x%x", s.__reserved);
 	for (i = 0; i < (int)ARRAY_SIZE(s.__reserved2); i++)
 		TEST_ASSERT(!s.__reserved2[i], "IR_STATUS get: __reserved2[%d] = 0x%llx",
@@ -163,8 +146,8 @@ void viommu_iec_global(int fd)
 {
 	struct kvm_viommu_iec iec = { .flags = 0 };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_INVALIDATE, &iec);
 }
 
 void viommu_iec_index(int fd, uint16_t index, uint8_t mask)
@@ -175,21 +158,21 @@ void viommu_iec_index(int fd, uint16_t index, uint8_t mask)
 		.mask = mask,
 	};
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_INVALIDATE, &iec);
 }
 
 int __viommu_stats_fd(int fd, struct kvm_viommu_fd *s)
 {
-	return viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-			       KVM_DEV_VIOMMU_CTRL_STATS_FD, s);
+	return __kvm_device_attr_get(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+				     KVM_DEV_VIOMMU_CTRL_STATS_FD, s);
 }
 
 int viommu_stats_fd(int fd)
 {
 	struct kvm_viommu_fd s = { .fd = -1 };
 
-	VIOMMU_ASSERT_RET(__viommu_stats_fd(fd, &s), 0);
+	VIOMMU_ASSERT_ERRNO(__viommu_stats_fd(fd, &s), 0);
 	TEST_ASSERT(s.fd >= 0, "KVM_DEV_VIOMMU_CTRL_STATS_FD returned fd %d", s.fd);
 	return s.fd;
 }
@@ -253,7 +236,7 @@ int viommu_ring_fd(int dev, uint32_t group, uint64_t attr, bool nonblock)
 {
 	struct kvm_viommu_fd r = { .fd = -1 };
 
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, group, attr, &r), 0);
+	kvm_device_attr_get(dev, group, attr, &r);
 	TEST_ASSERT(r.fd >= 0 && !r.__reserved, "ring fd get: fd %d, __reserved 0x%x",
 		    r.fd, r.__reserved);
 	if (nonblock)

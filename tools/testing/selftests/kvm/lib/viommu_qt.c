@@ -128,12 +128,12 @@ struct qt *__qt_create(const struct kvm_viommu_regs_config *cfg)
 	TEST_ASSERT(t, "out of memory");
 	t->v = vtd_vm_create(qt_guest, VTD_VM_DEV | (cfg ? 0 : VTD_VM_REGS));
 	if (cfg) {
-		r = viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-				    KVM_DEV_VIOMMU_REGS_CONFIG, cfg);
+		r = __kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+					  KVM_DEV_VIOMMU_REGS_CONFIG, (void *)cfg);
 		TEST_ASSERT(!r,
-			    "REGS_CONFIG (nr_fault_records %u, cap 0x%llx, ecap 0x%llx): %d (%s)",
+			    "REGS_CONFIG (nr_fault_records %u, cap 0x%llx, ecap 0x%llx): %s",
 			    cfg->nr_fault_records, (unsigned long long)cfg->cap,
-			    (unsigned long long)cfg->ecap, r, viommu_err_str(r));
+			    (unsigned long long)cfg->ecap, strerror(errno));
 		vtd_regs_get_config(t->v->dev, &t->v->cfg);
 	}
 	sync_global_to_guest(t->v->vm, qt_guest_op);

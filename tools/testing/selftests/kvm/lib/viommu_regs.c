@@ -335,7 +335,7 @@ const char *vtd_regs_unsupported(void)
 	if (why)
 		return why;
 	g = viommu_guest_create(1, 0, true);
-	r = viommu_has_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
+	r = __kvm_has_device_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG);
 	viommu_guest_destroy(g);
 	if (!r)
 		return NULL;
@@ -350,26 +350,35 @@ void vtd_skip_without_regs(void)
 		viommu_case_skip("%s", why);
 }
 
-int vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
+int __vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
 {
 	struct kvm_viommu_regs_config c = { .base = base, .cap = cap, .ecap = ecap };
 
-	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG, &c);
+	return __kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG, &c);
+}
+
+void vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
+{
+	int r = __vtd_regs_config(dev, base, cap, ecap);
+
+	TEST_ASSERT(!r, "REGS_CONFIG(base 0x%llx cap 0x%llx ecap 0x%llx): %s",
+		    (unsigned long long)base, (unsigned long long)cap,
+		    (unsigned long long)ecap, strerror(errno));
 }
 
 void vtd_regs_get_config(int dev, struct kvm_viommu_regs_config *cfg)
 {
 	memset(cfg, 0xa5, sizeof(*cfg));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_CONFIG, cfg), 0);
+	kvm_device_attr_get(dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_CONFIG, cfg);
 }
 
 void vtd_ir_state_set(int dev, uint64_t irta, uint32_t ir_flags)
 {
 	struct kvm_viommu_regs_state s;
 
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &s), 0);
+	kvm_device_attr_get(dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &s);
 	s.irta = irta;
 	s.irta_active = irta;
 	s.gsts &= ~(DMA_GSTS_IRTPS | DMA_GSTS_IRES | DMA_GSTS_CFIS);
@@ -378,8 +387,8 @@ void vtd_ir_state_set(int dev, uint64_t irta, uint32_t ir_flags)
 		s.gsts |= DMA_GSTS_IRES;
 	if (ir_flags & KVM_VIOMMU_IR_CFIS)
 		s.gsts |= DMA_GSTS_CFIS;
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &s), 0);
+	kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &s);
 	TEST_ASSERT(viommu_get_ir_status(dev) == ir_flags,
 		    "IR_STATUS 0x%x after REGS_STATE with GSTS 0x%x, expected 0x%x",
 		    viommu_get_ir_status(dev), s.gsts, ir_flags);
@@ -389,8 +398,8 @@ void vtd_event_config(int dev, uint32_t types)
 {
 	struct kvm_viommu_event_config c = { .types = types };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_CONFIG, &c), 0);
+	kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+			    KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
 }
 
 int vtd_event_fd(int dev)
@@ -408,8 +417,8 @@ void vtd_event_ack(int dev, uint64_t seq)
 {
 	struct kvm_viommu_event_ack a = { .seq = seq };
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-					  KVM_DEV_VIOMMU_EVENT_ACK, &a), 0);
+	kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+			    KVM_DEV_VIOMMU_EVENT_ACK, &a);
 }
 
 void vtd_assert_no_event(int dev)
@@ -446,7 +455,6 @@ struct vtd_vm *vtd_vm_create_caps(viommu_guest_code_t guest_code, unsigned int f
 				  uint64_t cap, uint64_t ecap)
 {
 	struct vtd_vm *v = calloc(1, sizeof(*v));
-	int r;
 
 	TEST_ASSERT(v, "out of memory");
 	v->g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, flags & (VTD_VM_DEV | VTD_VM_REGS));
@@ -457,10 +465,7 @@ struct vtd_vm *vtd_vm_create_caps(viommu_guest_code_t guest_code, unsigned int f
 
 	vtd_guest_prepare(v->g, guest_code);
 	if (flags & VTD_VM_REGS) {
-		r = vtd_regs_config(v->dev, VTD_BASE, cap, ecap);
-		TEST_ASSERT(!r, "REGS_CONFIG(base 0x%llx cap 0x%llx ecap 0x%llx): %s",
-			    VTD_BASE, (unsigned long long)cap, (unsigned long long)ecap,
-			    strerror(-r));
+		vtd_regs_config(v->dev, VTD_BASE, cap, ecap);
 		vtd_regs_get_config(v->dev, &v->cfg);
 	}
 	/* The lib's guest enables its APIC and syncs before it calls ours. */

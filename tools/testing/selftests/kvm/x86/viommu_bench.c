@@ -704,8 +704,8 @@ static double rt_ioctl_floor_ns(int dev, uint64_t n)
 	uint64_t t0 = now_ns(), i;
 
 	for (i = 0; i < n; i++)
-		VIOMMU_ASSERT_RET(viommu_has_attr(dev, KVM_DEV_VIOMMU_GRP_CTRL,
-						  KVM_DEV_VIOMMU_CTRL_INFO), 0);
+		kvm_has_device_attr(dev, KVM_DEV_VIOMMU_GRP_CTRL,
+				    KVM_DEV_VIOMMU_CTRL_INFO);
 	return (double)(now_ns() - t0) / n;
 }
 
@@ -1167,8 +1167,8 @@ static struct viommu_guest *ioapic_guest(unsigned int flags)
 	};
 
 	viommu_set_irta(g->dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 7);
-	VIOMMU_ASSERT_RET(viommu_set_attr(g->dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic), 0);
+	kvm_device_attr_set(g->dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic);
 	viommu_guest_write_irte(g, 0, IOAPIC_IDX,
 				viommu_irte_lo(IOAPIC_VEC, 0, true, VIOMMU_DLM_FIXED,
 					       VIOMMU_IRTE_TM_LEVEL),

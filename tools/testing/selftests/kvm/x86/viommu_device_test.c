@@ -37,23 +37,10 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *err_str(int r)
-{
-	return r < 0 ? strerror(-r) : "success";
-}
-
-#define ASSERT_RET(expr, want)						\
-do {									\
-	int __r = (expr), __w = (want);					\
-									\
-	TEST_ASSERT(__r == __w, "%s:\n  expected %d (%s), got %d (%s)",	\
-		    #expr, __w, err_str(__w), __r, err_str(__r));	\
-} while (0)
-
 static void get_ir_table(int fd, struct kvm_viommu_ir_table *t)
 {
 	memset(t, 0xa5, sizeof(*t));
-	ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, t), 0);
+	kvm_device_attr_get(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, t);
 }
 
 static void assert_ir_table(int fd, uint64_t irta)
@@ -76,7 +63,7 @@ static void set_irta(int fd, uint64_t irta)
 {
 	struct kvm_viommu_ir_table t = { .irta = irta };
 
-	ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, &t), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE, &t);
 }
 
 static void assert_ctrl_info(int fd)
@@ -85,8 +72,8 @@ static void assert_ctrl_info(int fd)
 	int i;
 
 	memset(&info, 0xa5, sizeof(info));
-	ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-				   KVM_DEV_VIOMMU_CTRL_INFO, &info), 0);
+	kvm_device_attr_get(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+			    KVM_DEV_VIOMMU_CTRL_INFO, &info);
 	TEST_ASSERT(info.flags == KVM_VIOMMU_INFO_MSI_DEVID, "CTRL_INFO flags 0x%x, expected 0x%x",
 		    info.flags, KVM_VIOMMU_INFO_MSI_DEVID);
 	TEST_ASSERT(!info.__reserved, "CTRL_INFO __reserved 0x%x", info.__reserved);
@@ -111,8 +98,8 @@ static void test_create_destroy(void)
 	struct kvm_vm *vm = vm_with_irqchip();
 	int fd = viommu_create_or_die(vm);
 
-	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO), 0);
-	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE), 0);
+	kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, KVM_DEV_VIOMMU_CTRL_INFO);
+	kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_TABLE);
 	assert_ctrl_info(fd);
 	/* Initially all zero. */
 	assert_ir_table(fd, 0);
@@ -150,10 +137,10 @@ static void test_double_create(void)
 	int fd = viommu_create_or_die(vm);
 
 	set_irta(fd, GOOD_IRTA);
-	ASSERT_RET(viommu_create(vm, 0), -EEXIST);
+	VIOMMU_ASSERT_RET(viommu_create(vm, 0), -EEXIST);
 	/* Still -EEXIST after the first device's fd is gone: it lives with the VM. */
 	TEST_ASSERT(!close(fd), "close(device fd): %s", strerror(errno));
-	ASSERT_RET(viommu_create(vm, 0), -EEXIST);
+	VIOMMU_ASSERT_RET(viommu_create(vm, 0), -EEXIST);
 	kvm_vm_free(vm);
 }
 
@@ -162,13 +149,13 @@ static void test_create_device_test(void)
 	struct kvm_vm *vm = vm_with_irqchip();
 	int fd;
 
-	ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
-	ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
+	VIOMMU_ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
+	VIOMMU_ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
 	/* The TEST creates did not create: a real create still works. */
 	fd = viommu_create_or_die(vm);
 	assert_ir_table(fd, 0);
 	/* TEST only reports that the type is supported. */
-	ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
+	VIOMMU_ASSERT_RET(viommu_create(vm, KVM_CREATE_DEVICE_TEST), 0);
 	TEST_ASSERT(!close(fd), "close(device fd): %s", strerror(errno));
 	kvm_vm_free(vm);
 }
@@ -181,8 +168,8 @@ static void test_ctrl_info(void)
 
 	assert_ctrl_info(fd);
 	/* Get-only. */
-	ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-				   KVM_DEV_VIOMMU_CTRL_INFO, &info), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_INFO, &info), ENXIO);
 	assert_ctrl_info(fd);
 
 	close(fd);
@@ -207,9 +194,9 @@ static void test_unknown_group_attr(void)
 
 	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
 		memset(buf, 0, sizeof(buf));
-		ASSERT_RET(viommu_has_attr(fd, bad[i].group, bad[i].attr), -ENXIO);
-		ASSERT_RET(viommu_get_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
-		ASSERT_RET(viommu_set_attr(fd, bad[i].group, bad[i].attr, buf), -ENXIO);
+		VIOMMU_ASSERT_ERRNO(__kvm_has_device_attr(fd, bad[i].group, bad[i].attr), ENXIO);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_get(fd, bad[i].group, bad[i].attr, buf), ENXIO);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, bad[i].group, bad[i].attr, buf), ENXIO);
 	}
 	assert_ir_table(fd, 0);
 
@@ -230,16 +217,16 @@ static void test_attr_flags(void)
 	for (i = 0; i < (int)ARRAY_SIZE(bad_flags); i++) {
 		uint32_t f = bad_flags[i];
 
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
-					     KVM_DEV_VIOMMU_CTRL_INFO, 0), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-					     KVM_DEV_VIOMMU_IR_TABLE, 0), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
-					     KVM_DEV_VIOMMU_CTRL_INFO, ip), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-					     KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
-					     KVM_DEV_VIOMMU_IR_TABLE, tp), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
+							KVM_DEV_VIOMMU_CTRL_INFO, 0), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+							KVM_DEV_VIOMMU_IR_TABLE, 0), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_CTRL,
+							KVM_DEV_VIOMMU_CTRL_INFO, ip), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+							KVM_DEV_VIOMMU_IR_TABLE, tp), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, f, KVM_DEV_VIOMMU_GRP_IR,
+							KVM_DEV_VIOMMU_IR_TABLE, tp), EINVAL);
 	}
 	/* The rejected sets changed nothing. */
 	assert_ir_table(fd, 0);
@@ -259,8 +246,8 @@ static void test_ir_table_invalid(void)
 
 #define EXPECT_EINVAL(what)							\
 	do {									\
-		ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,			\
-				    KVM_DEV_VIOMMU_IR_TABLE, &t), -EINVAL);	\
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,			\
+				    KVM_DEV_VIOMMU_IR_TABLE, &t), EINVAL);	\
 		/* A rejected set leaves the old value. */			\
 		assert_ir_table(fd, GOOD_IRTA);					\
 	} while (0)
@@ -314,12 +301,12 @@ static void test_bad_addr(void)
 
 	set_irta(fd, GOOD_IRTA);
 	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
-					     KVM_DEV_VIOMMU_CTRL_INFO, bad[i]), -EFAULT);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					     KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
-		ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					     KVM_DEV_VIOMMU_IR_TABLE, bad[i]), -EFAULT);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
+							KVM_DEV_VIOMMU_CTRL_INFO, bad[i]), EFAULT);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+							KVM_DEV_VIOMMU_IR_TABLE, bad[i]), EFAULT);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+							KVM_DEV_VIOMMU_IR_TABLE, bad[i]), EFAULT);
 	}
 	assert_ir_table(fd, GOOD_IRTA);
 
@@ -359,7 +346,7 @@ static void test_no_irqchip(void)
 {
 	struct kvm_vm *vm = vm_create_barebones();
 
-	ASSERT_RET(viommu_create(vm, 0), -EINVAL);
+	VIOMMU_ASSERT_RET(viommu_create(vm, 0), -EINVAL);
 	/* Nothing was left behind: with an irqchip the create then works. */
 	vm_create_irqchip(vm);
 	close(viommu_create_or_die(vm));
@@ -380,7 +367,7 @@ static void test_split_irqchip(void)
 		    SPLIT_IRQCHIP_PINS, strerror(errno));
 
 	fd = viommu_create_or_die(vm);
-	ASSERT_RET(viommu_create(vm, 0), -EEXIST);
+	VIOMMU_ASSERT_RET(viommu_create(vm, 0), -EEXIST);
 	assert_ctrl_info(fd);
 	assert_ir_table(fd, 0);
 	set_irta(fd, GOOD_IRTA);
@@ -463,7 +450,7 @@ static void fault_msi(struct kvm_vm *vm, uint16_t index)
 	int r = viommu_signal_msi(vm, &m);
 
 	TEST_ASSERT(r == 0, "KVM_SIGNAL_MSI of IRTE %u that faults: %d (%s)", index, r,
-		    err_str(r));
+		    viommu_err_str(r));
 }
 
 /* @nr faulting MSIs, of handles @first on. */
@@ -519,16 +506,16 @@ static void test_ring_fd_uapi(void)
 	TEST_ASSERT(sizeof(struct kvm_viommu_ir_fault) == 24,
 		    "struct kvm_viommu_ir_fault is %zu bytes", sizeof(struct kvm_viommu_ir_fault));
 	for (i = 0; i < (int)ARRAY_SIZE(rings); i++) {
-		ASSERT_RET(viommu_has_attr(dev, rings[i].group, rings[i].attr), 0);
+		kvm_has_device_attr(dev, rings[i].group, rings[i].attr);
 		/* Get-only; kvm_device_attr.flags must be 0. */
 		memset(&rf, 0, sizeof(rf));
-		ASSERT_RET(viommu_set_attr(dev, rings[i].group, rings[i].attr, &rf), -ENXIO);
-		ASSERT_RET(viommu_attr_ioctl(dev, KVM_GET_DEVICE_ATTR, 1, rings[i].group,
-					     rings[i].attr, (uintptr_t)&rf), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(dev, KVM_GET_DEVICE_ATTR, 0x80000000, rings[i].group,
-					     rings[i].attr, (uintptr_t)&rf), -EINVAL);
-		ASSERT_RET(viommu_attr_ioctl(dev, KVM_HAS_DEVICE_ATTR, 1, rings[i].group,
-					     rings[i].attr, 0), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(dev, rings[i].group, rings[i].attr, &rf), ENXIO);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(dev, KVM_GET_DEVICE_ATTR, 1, rings[i].group,
+							rings[i].attr, (uintptr_t)&rf), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(dev, KVM_GET_DEVICE_ATTR, 0x80000000, rings[i].group,
+							rings[i].attr, (uintptr_t)&rf), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(dev, KVM_HAS_DEVICE_ATTR, 1, rings[i].group,
+							rings[i].attr, 0), EINVAL);
 
 		/* O_RDONLY | O_CLOEXEC, blocking. */
 		rfd = viommu_ring_fd(dev, rings[i].group, rings[i].attr, false);
@@ -540,25 +527,25 @@ static void test_ring_fd_uapi(void)
 			    "ring fd %d: write() did not fail with EBADF", i);
 
 		/* Smaller than a record: EINVAL, even empty and blocking. */
-		ASSERT_RET(ring_read_raw(rfd, buf, rings[i].rec - 1), -EINVAL);
-		ASSERT_RET(ring_read_raw(rfd, buf, 1), -EINVAL);
-		ASSERT_RET(ring_read_raw(rfd, buf, 0), -EINVAL);
+		VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, rings[i].rec - 1), -EINVAL);
+		VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, 1), -EINVAL);
+		VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, 0), -EINVAL);
 		/* Empty and O_NONBLOCK: EAGAIN. */
 		TEST_ASSERT(!fcntl(rfd, F_SETFL, O_NONBLOCK), "F_SETFL: %s", strerror(errno));
-		ASSERT_RET(ring_read_raw(rfd, buf, rings[i].rec), -EAGAIN);
-		ASSERT_RET(ring_read_raw(rfd, buf, sizeof(buf)), -EAGAIN);
+		VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, rings[i].rec), -EAGAIN);
+		VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, sizeof(buf)), -EAGAIN);
 		close(rfd);
 	}
 
 	/* A record stays through a read() too small for it. */
 	rfd = viommu_fault_fd(dev);
 	fault_msi(vm, 21);
-	ASSERT_RET(ring_read_raw(rfd, buf, sizeof(f) - 1), -EINVAL);
+	VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, sizeof(f) - 1), -EINVAL);
 	TEST_ASSERT(viommu_ring_readable(rfd), "no record after a read() too small for it");
 	TEST_ASSERT(viommu_ring_read(rfd, &f, sizeof(f)),
 		    "the record went with a too small read()");
 	assert_fault_rec(&f, 21, "after a read() too small");
-	ASSERT_RET(ring_read_raw(rfd, buf, sizeof(f)), -EAGAIN);
+	VIOMMU_ASSERT_RET(ring_read_raw(rfd, buf, sizeof(f)), -EAGAIN);
 	close(rfd);
 	close(dev);
 	kvm_vm_free(vm);
@@ -684,7 +671,7 @@ static void test_ring_read_many(void)
 		    3 * sizeof(f[0]));
 	for (i = 0; i < 3; i++)
 		assert_fault_rec(&f[i], 102 + i, "the last three");
-	ASSERT_RET(ring_read_raw(rfd, f, sizeof(f)), -EAGAIN);
+	VIOMMU_ASSERT_RET(ring_read_raw(rfd, f, sizeof(f)), -EAGAIN);
 	close(rfd);
 	close(dev);
 	kvm_vm_free(vm);
@@ -719,7 +706,7 @@ static void test_ring_fault_lost_order(void)
 	assert_lost_rec(&f[6], "the record after the 8 that fit");
 	assert_fault_rec(&f[7], 300, "the fault after the read");
 	assert_lost_rec(&f[8], "the record after the fault after the read");
-	ASSERT_RET(ring_read_raw(rfd, f, sizeof(f)), -EAGAIN);
+	VIOMMU_ASSERT_RET(ring_read_raw(rfd, f, sizeof(f)), -EAGAIN);
 	close(rfd);
 	close(dev);
 	kvm_vm_free(vm);
@@ -976,25 +963,25 @@ static void test_stats_fd_bad_input(void)
 	int fd = viommu_create_or_die(vm);
 	struct kvm_viommu_fd s;
 
-	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-				   KVM_DEV_VIOMMU_CTRL_STATS_FD), 0);
+	kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+			    KVM_DEV_VIOMMU_CTRL_STATS_FD);
 	memset(&s, 0, sizeof(s));
-	ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 1, KVM_DEV_VIOMMU_GRP_CTRL,
-				     KVM_DEV_VIOMMU_CTRL_STATS_FD, (uint64_t)&s), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 1, KVM_DEV_VIOMMU_GRP_CTRL,
+						KVM_DEV_VIOMMU_CTRL_STATS_FD, (uint64_t)&s), EINVAL);
 	/* Whatever the structure holds on the way in is not read. */
 	s.fd = 12345;
 	s.__reserved = ~0U;
-	ASSERT_RET(__viommu_stats_fd(fd, &s), 0);
+	VIOMMU_ASSERT_ERRNO(__viommu_stats_fd(fd, &s), 0);
 	TEST_ASSERT(s.fd >= 0 && s.fd != 12345 && !s.__reserved, "stats fd %d, __reserved 0x%x",
 		    s.fd, s.__reserved);
 	close(s.fd);
 
-	ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-				   KVM_DEV_VIOMMU_CTRL_STATS_FD, &s), -ENXIO);
-	ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
-				     KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), -EFAULT);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_STATS_FD, &s), ENXIO);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
+						KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), EFAULT);
 	/* The old fixed-layout attribute, 1, is gone. */
-	ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, 1), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL, 1), ENXIO);
 	close(fd);
 	kvm_vm_free(vm);
 }
@@ -1071,9 +1058,9 @@ static void test_stats_fd_counts(void)
 		     { "ir_invalidations", 1 }, { "ir_misses", 2 }, { "ir_fills", 2 },
 		     { "ir_fault_compat", 2 }, { "remapped_msi_process", 4 });
 
-	ASSERT_RET(vtd_regs_config(g->dev, VTD_BASE, 0, 0), 0);
-	ASSERT_RET(viommu_set_attr(g->dev, KVM_DEV_VIOMMU_GRP_REGS,
-				   KVM_DEV_VIOMMU_REGS_FAULT, &f), 0);
+	VIOMMU_ASSERT_ERRNO(__vtd_regs_config(g->dev, VTD_BASE, 0, 0), 0);
+	kvm_device_attr_set(g->dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_FAULT, &f);
 	ASSERT_STATS(g->dev, "a DMAR fault from the VMM", { "dmar_faults", 1 });
 	viommu_guest_destroy(g);
 }

@@ -4,14 +4,10 @@
  * of the KVM_DEV_TYPE_INTEL_VIOMMU device as its IOMMU driver would, can do
  * to itself and to the host through the invalidation queue and GCMD.
  *
- * Each case is a regression test for one bug, which the comment above it
- * names; it fails on the kernel that has the bug.
- *
- * Every case runs in a child process of its own, so that a failed assertion
- * (TEST_ASSERT exits) or a hang (alarm) costs one TAP result, not the rest.
- * The whole program skips without the device's interrupt remapping, each
- * case when the loaded KVM does not serve the register page or lacks what
- * else it needs (it says what).
+ * Each test is a regression test for one bug, which the comment above it
+ * names; it fails on the kernel that has the bug.  The program skips
+ * without the register page; a test skips, saying why, when the host lacks
+ * what else it needs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +27,9 @@
 #include "apic.h"
 #include "viommu.h"
 #include "viommu_regs.h"
+#include "viommu_test.h"
 
-#define CASE_TIMEOUT_S		90
+#define TEST_TIMEOUT_S		90
 
 #define MSI_ADDR		0xfee00000U	/* APIC ID 0, physical */
 #define INV_VEC			0x51
@@ -43,8 +40,12 @@
 #define LAPIC_LVTT		0x320
 #define LAPIC_LVT_MASKED	BIT(16)
 
-/* The guest's driver state; each case has a VM of its own. */
+/* The guest's driver state; each test has a VM of its own. */
 static struct vtd_iommu iommu;
+
+FIXTURE(guest_safety) {};
+FIXTURE_SETUP(guest_safety) {}
+FIXTURE_TEARDOWN(guest_safety) {}
 
 /* ---- host helpers ---------------------------------------------------------------- */
 
@@ -136,7 +137,7 @@ static void wake_guest(uint64_t idx)
 	/* Back to the lib's HLT loop, interrupts enabled. */
 }
 
-static void test_halted_vcpu_wake(void)
+TEST_F_TIMEOUT(guest_safety, halted_vcpu_wake, TEST_TIMEOUT_S)
 {
 	struct kvm_viommu_event e;
 	struct viommu_guest *g;
@@ -148,11 +149,9 @@ static void test_halted_vcpu_wake(void)
 	bool woke;
 	int r;
 
-	vtd_skip_without_regs();
 	g = viommu_guest_create(1, VIOMMU_GUEST_X2APIC, true);
 	vtd_guest_prepare(g, wake_guest);
-	r = vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
-	TEST_ASSERT(!r, "REGS_CONFIG: %s", strerror(-r));
+	vtd_regs_config(g->dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
 	vtd_event_config(g->dev, KVM_VIOMMU_EVENT_DEVTLB);
 	vcpu_stat_open(&blocking, g->vcpus[0], "blocking");
 	viommu_guest_start(g);
@@ -333,7 +332,7 @@ static uint64_t dr_run(struct dr *d)
 	}
 }
 
-static void test_dirty_ring_doorbell(void)
+TEST_F_TIMEOUT(guest_safety, dirty_ring_doorbell, TEST_TIMEOUT_S)
 {
 	uint64_t tail = (uint64_t)DR_WAITS << 4, deadline, *iqh;
 	uint32_t i, written = 0, collected = 0, *fsts;
@@ -344,9 +343,8 @@ static void test_dirty_ring_doorbell(void)
 	struct dr d = { 0 };
 	int dev, r;
 
-	vtd_skip_without_regs();
 	if (!kvm_has_cap(KVM_CAP_DIRTY_LOG_RING) && !kvm_has_cap(KVM_CAP_DIRTY_LOG_RING_ACQ_REL))
-		viommu_case_skip("KVM_CAP_DIRTY_LOG_RING not available");
+		SKIP(return, "KVM_CAP_DIRTY_LOG_RING not available");
 
 	/* The ring must exist before the vCPU, so no lib guest here. */
 	d.vm = __vm_create(VM_MODE_DEFAULT, 1, 0);
@@ -366,8 +364,7 @@ static void test_dirty_ring_doorbell(void)
 				    KVM_MEM_LOG_DIRTY_PAGES);
 	pages = addr_gpa2hva(d.vm, DR_GPA);
 	dev = viommu_create_or_die(d.vm);
-	r = vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
-	TEST_ASSERT(!r, "REGS_CONFIG: %s", strerror(-r));
+	vtd_regs_config(dev, VTD_BASE, VTD_DEFAULT_CAP, VTD_DEFAULT_ECAP);
 	d.ring = vcpu_map_dirty_ring(d.vcpu);
 	d.seen = calloc(DR_WAITS, 1);
 	TEST_ASSERT(d.seen, "out of memory");
@@ -509,15 +506,14 @@ static uint64_t ipis_during(struct vtd_vm *v, uint64_t op, uint64_t *ms)
 	return after - before;
 }
 
-static void test_ire_toggle_ipis(void)
+TEST_F_TIMEOUT(guest_safety, ire_toggle_ipis, TEST_TIMEOUT_S)
 {
 	uint64_t ire, control, ire_ms, control_ms, sum;
 	struct vtd_vm *v;
 	double excess;
 
-	vtd_skip_without_regs();
 	if (!read_cal(&sum))
-		viommu_case_skip("no CAL (function call interrupts) line in /proc/interrupts");
+		SKIP(return, "no CAL (function call interrupts) line in /proc/interrupts");
 	v = vtd_vm_create(ipi_guest, VTD_VM_DEV | VTD_VM_REGS);
 	TEST_ASSERT(vtd_run(v) == 0, "guest did not start");
 
@@ -665,7 +661,7 @@ static void *hammer_thread(void *data)
 	return NULL;
 }
 
-static void test_iec_fence(void)
+TEST_F_TIMEOUT(guest_safety, iec_fence, TEST_TIMEOUT_S)
 {
 	struct viommu_msi msi = viommu_msi_remappable(FENCE_IDX, false, 0);
 	uint64_t *gen, *arrivals, *violations, *first, *drained, deadline, t0, ms;
@@ -674,7 +670,6 @@ static void test_iec_fence(void)
 	pthread_t th;
 	int r;
 
-	vtd_skip_without_regs();
 	v = vtd_vm_create(fence_guest, VTD_VM_DEV | VTD_VM_REGS);
 	vm_install_exception_handler(v->vm, FENCE_VEC_A, fence_irq);
 	vm_install_exception_handler(v->vm, FENCE_VEC_B, fence_irq);
@@ -716,16 +711,7 @@ static void test_iec_fence(void)
 	vtd_vm_destroy(v);
 }
 
-/* ---- driver ----------------------------------------------------------------------------- */
-
-static const struct viommu_case cases[] = {
-	{ "halted_vcpu_wake",		test_halted_vcpu_wake },
-	{ "dirty_ring_doorbell",	test_dirty_ring_doorbell },
-	{ "ire_toggle_ipis",		test_ire_toggle_ipis },
-	{ "iec_fence",			test_iec_fence },
-};
-
 int main(int argc, char *argv[])
 {
-	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+	return viommu_test_main(argc, argv, vtd_regs_unsupported);
 }

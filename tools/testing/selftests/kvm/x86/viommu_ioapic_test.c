@@ -88,8 +88,8 @@ static void it_create(struct itest *t, int nr_vcpus, unsigned int flags,
 	t->dev = t->g->dev;
 	t->nr = nr_vcpus;
 	viommu_set_irta(t->dev, it_irta(t, VIOMMU_IRT_GPA, irta_s));
-	VIOMMU_ASSERT_RET(viommu_set_attr(t->dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic), 0);
+	kvm_device_attr_set(t->dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_IOAPIC, &ioapic);
 	viommu_set_ir_status(t->dev, KVM_VIOMMU_IR_ENABLE);
 }
 
@@ -946,8 +946,8 @@ static void fault_case(uint64_t irte_lo, uint64_t irte_hi, uint8_t reason,
 
 	it_setup(&t, 2, 0);
 	if (!set_sid)
-		VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-						  KVM_DEV_VIOMMU_IR_IOAPIC, &none), 0);
+		kvm_device_attr_set(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+				    KVM_DEV_VIOMMU_IR_IOAPIC, &none);
 	viommu_guest_write_irte(t.g, 0, IDX_EDGE, irte_lo, irte_hi);
 	ioapic_set_rte(&t, PIN_EDGE, rte_remappable(IDX_EDGE, 0x40, 0));
 	pulse(&t, PIN_EDGE);
@@ -1167,30 +1167,30 @@ static void test_ioapic_attr(void)
 	struct itest t;
 
 	it_setup(&t, 1, 0);
-	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &b), 0);
+	kvm_device_attr_get(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_IOAPIC, &b);
 	TEST_ASSERT(b.flags == KVM_VIOMMU_IOAPIC_SID_VALID && b.sid == IOAPIC_SID,
 		    "IR_IOAPIC: flags 0x%x sid 0x%x", b.flags, b.sid);
 
 	a.flags = 2;
-	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, &a), EINVAL);
 	a.flags = 0;
 	a.__reserved = 1;
-	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, &a), EINVAL);
 	a.__reserved = 0;
 	a.__reserved2[2] = 1;
-	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &a), -EINVAL);
-	VIOMMU_ASSERT_RET(viommu_set_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), -EFAULT);
-	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), -EFAULT);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, &a), EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), EFAULT);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_get(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_IOAPIC, (void *)8), EFAULT);
 
 	/* Nothing above changed it. */
-	VIOMMU_ASSERT_RET(viommu_get_attr(t.dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_IOAPIC, &b), 0);
+	kvm_device_attr_get(t.dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_IOAPIC, &b);
 	TEST_ASSERT(b.flags == KVM_VIOMMU_IOAPIC_SID_VALID && b.sid == IOAPIC_SID,
 		    "IR_IOAPIC after bad writes: flags 0x%x sid 0x%x", b.flags, b.sid);
 	it_teardown(&t);

@@ -560,39 +560,38 @@ static void test_ir_attrs(void)
 
 	/* Every attribute exists; unknown ones do not. */
 	for (i = 0; i < (int)ARRAY_SIZE(ir_attrs); i++)
-		VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i]), 0);
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS_FD), 0);
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_CONFIG + 1), -ENXIO);
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS_FD + 1), -ENXIO);
+		kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i]);
+	kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+			    KVM_DEV_VIOMMU_CTRL_STATS_FD);
+	VIOMMU_ASSERT_ERRNO(__kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_CONFIG + 1), ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_STATS_FD + 1), ENXIO);
 	/* Attribute 4 was IR_FAULT_EVENTFD, which the fault fd replaced. */
-	VIOMMU_ASSERT_RET(viommu_has_attr(fd, KVM_DEV_VIOMMU_GRP_IR, 4), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_has_device_attr(fd, KVM_DEV_VIOMMU_GRP_IR, 4), ENXIO);
 
 	/* Accesses an attribute does not have. */
-	VIOMMU_ASSERT_RET(viommu_get_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_get(fd, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), ENXIO);
 	memset(&ring, 0, sizeof(ring));
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_FAULT_FD, &ring), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_FAULT_FD, &ring), ENXIO);
 	memset(&stats, 0, sizeof(stats));
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_STATS_FD, &stats), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_STATS_FD, &stats), ENXIO);
 
 	/* kvm_device_attr.flags must be zero. */
 	for (i = 0; i < (int)ARRAY_SIZE(ir_attrs); i++) {
 		uint64_t buf[16] = { 0 };
 
-		VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, 1,
-						    KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i], 0),
-				  -EINVAL);
-		VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 1,
-						    KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
-						    (uintptr_t)buf), -EINVAL);
-		VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0x80000000,
-						    KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
-						    (uintptr_t)buf), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, 1,
+							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i], 0), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 1,
+							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
+						    (uintptr_t)buf), EINVAL);
+		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0x80000000,
+							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
+						    (uintptr_t)buf), EINVAL);
 	}
 
 	/* Initial state: IR off, no faults, zero stats. */
@@ -618,8 +617,8 @@ static void test_ir_attrs(void)
 			st.__reserved = 1;
 		else
 			st.__reserved2[i - ARRAY_SIZE(bad_status) - 1] = 1ULL << 63;
-		VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-						  KVM_DEV_VIOMMU_IR_STATUS, &st), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+							  KVM_DEV_VIOMMU_IR_STATUS, &st), EINVAL);
 		r = viommu_get_ir_status(fd);
 		TEST_ASSERT(r == (KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS),
 			    "IR_STATUS 0x%x after a rejected set, expected 0x%x", r,
@@ -628,8 +627,8 @@ static void test_ir_attrs(void)
 
 	/* IR_INVALIDATE: good requests count, bad ones are EINVAL. */
 	memset(&iec, 0, sizeof(iec));
-	VIOMMU_ASSERT_RET(viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_INVALIDATE, &iec), 0);
+	kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_INVALIDATE, &iec);
 	ok_iec++;
 	for (i = 0; i <= KVM_VIOMMU_IEC_MAX_MASK; i++) {
 		viommu_iec_index(fd, 0xffff, i);
@@ -637,7 +636,8 @@ static void test_ir_attrs(void)
 	}
 	for (i = 0; i < (int)ARRAY_SIZE(bad_iec); i++) {
 		iec = bad_iec[i];
-		r = viommu_set_attr(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_INVALIDATE, &iec);
+		r = __kvm_device_attr_set(fd, KVM_DEV_VIOMMU_GRP_IR, KVM_DEV_VIOMMU_IR_INVALIDATE,
+					  &iec) ? -errno : 0;
 		TEST_ASSERT(r == -EINVAL,
 			    "IR_INVALIDATE flags 0x%x index %u mask %u __reserved %u/%llx/%llx: %d (%s), expected EINVAL",
 			    iec.flags, iec.index, iec.mask, iec.__reserved,
@@ -657,16 +657,16 @@ static void test_ir_attrs(void)
 	close(rfd);
 
 	/* Bad user addresses. */
-	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					    KVM_DEV_VIOMMU_IR_STATUS, 0), -EFAULT);
-	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					    KVM_DEV_VIOMMU_IR_STATUS, 0), -EFAULT);
-	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					    KVM_DEV_VIOMMU_IR_INVALIDATE, 0), -EFAULT);
-	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
-					    KVM_DEV_VIOMMU_IR_FAULT_FD, 0), -EFAULT);
-	VIOMMU_ASSERT_RET(viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
-					    KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), -EFAULT);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+						KVM_DEV_VIOMMU_IR_STATUS, 0), EFAULT);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+						KVM_DEV_VIOMMU_IR_STATUS, 0), EFAULT);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+						KVM_DEV_VIOMMU_IR_INVALIDATE, 0), EFAULT);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_IR,
+						KVM_DEV_VIOMMU_IR_FAULT_FD, 0), EFAULT);
+	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
+						KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), EFAULT);
 	assert_stats(fd, 0, 0, 0, ok_iec, "at the end");
 
 	close(fd);

@@ -889,7 +889,7 @@ static void test_ring_fd_get_readonly(void)
 	before = count_fds();
 	for (i = 0; i < (int)ARRAY_SIZE(rings); i++) {
 		for (j = 0; j < GR_ROUNDS; j++) {
-			r = viommu_get_attr(dev, rings[i].group, rings[i].attr, ro);
+			r = __kvm_device_attr_get(dev, rings[i].group, rings[i].attr, ro) ? -errno : 0;
 			if (r != -EFAULT && !bad++)
 				first = r;
 		}
@@ -967,15 +967,18 @@ static void test_regs_state_eim(void)
 		viommu_case_skip("%s", why);
 	v = vtd_vm_create_caps(event_guest, VTD_VM_DEV | VTD_VM_REGS, VTD_DEFAULT_CAP,
 			       VTD_DEFAULT_ECAP & ~ECAP_EIM);
-	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	kvm_device_attr_get(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &st);
 	st.feuaddr = 1;
-	r_fe = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	r_fe = __kvm_device_attr_set(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE,
+				     &st) ? -errno : 0;
 	st.feuaddr = 0;
 	st.ieuaddr = 1;
-	r_ie = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	r_ie = __kvm_device_attr_set(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE,
+				     &st) ? -errno : 0;
 	st.ieuaddr = 0;
-	r_ok = viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE, &st);
+	r_ok = __kvm_device_attr_set(v->dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_STATE,
+				     &st) ? -errno : 0;
 	report("regs_state_eim", "without ECAP.EIM: FEUADDR 1 -> %d, IEUADDR 1 -> %d, both 0 -> %d",
 	       r_fe, r_ie, r_ok);
 	TEST_ASSERT(r_fe == -EINVAL && r_ie == -EINVAL && r_ok == 0,
@@ -1020,19 +1023,19 @@ static void test_iq_wrap(void)
 	status = vtd_hva(v, VTD_STATUS_GPA);
 	*status = 0;
 
-	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	kvm_device_attr_get(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &st);
 	st.iqa = IQW_IQA;
 	st.iqh = (uint64_t)IQW_ENTRY << 4;
 	st.iqt = (uint64_t)(IQW_ENTRY + 1) << 4;
 	st.gsts |= DMA_GSTS_QIES;
-	VIOMMU_ASSERT_RET(viommu_set_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	kvm_device_attr_set(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &st);
 	/* The queue resumes on the vCPU, before it enters the guest. */
 	vtd_run(v);
 	vtd_run(v);
-	VIOMMU_ASSERT_RET(viommu_get_attr(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
-					  KVM_DEV_VIOMMU_REGS_STATE, &st), 0);
+	kvm_device_attr_get(v->dev, KVM_DEV_VIOMMU_GRP_REGS,
+			    KVM_DEV_VIOMMU_REGS_STATE, &st);
 	written = READ_ONCE(*status);
 	report("iq_wrap", "IQA 0x%llx, IQH at entry %d: FSTS 0x%x, IQH 0x%llx, status 0x%x",
 	       IQW_IQA, IQW_ENTRY, st.fsts, (unsigned long long)st.iqh, written);

@@ -130,7 +130,7 @@ static bool vtd_guest_op(struct qt_mbox *m, struct vtd_iommu *iommu)
 static void require_attr(int dev, uint32_t group, uint64_t attr, const char *name)
 {
 	char why[160];
-	int r = viommu_has_attr(dev, group, attr);
+	int r = __kvm_has_device_attr(dev, group, attr) ? -errno : 0;
 
 	if (!r)
 		return;
@@ -153,17 +153,15 @@ static void assert_frcd_raw(struct qt *t, int i, uint64_t lo, uint64_t hi, const
 static void event_config_entries(int dev, uint32_t types, uint32_t entries)
 {
 	struct kvm_viommu_event_config c = { .types = types, .entries = entries };
-	int r = viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
 
-	TEST_ASSERT(!r, "EVENT_CONFIG(types 0x%x, entries %u): %d (%s)", types, entries, r,
-		    viommu_err_str(r));
+	kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
 }
 
-static int event_config_try(int dev, uint32_t types, uint32_t entries)
+static int __event_config(int dev, uint32_t types, uint32_t entries)
 {
 	struct kvm_viommu_event_config c = { .types = types, .entries = entries };
 
-	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
+	return __kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_EVENT, KVM_DEV_VIOMMU_EVENT_CONFIG, &c);
 }
 
 /* ---- MSIs, two ways, and what they must lead to ------------------------------------- */
@@ -309,8 +307,8 @@ static void ir_config_get(int dev, struct kvm_viommu_ir_config *c)
 	int i;
 
 	memset(c, 0xa5, sizeof(*c));
-	VIOMMU_ASSERT_RET(viommu_get_attr(dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_CONFIG, c), 0);
+	kvm_device_attr_get(dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_CONFIG, c);
 	TEST_ASSERT(!c->__reserved, "IR_CONFIG get: __reserved 0x%x", c->__reserved);
 	for (i = 0; i < (int)ARRAY_SIZE(c->__reserved2); i++)
 		TEST_ASSERT(!c->__reserved2[i], "IR_CONFIG get: __reserved2[%d] 0x%llx", i,
@@ -322,8 +320,8 @@ static void ir_config_set(int dev, uint32_t flags)
 	struct kvm_viommu_ir_config c = { .flags = flags };
 	struct kvm_viommu_ir_config got;
 
-	VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_CONFIG, &c), 0);
+	kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_CONFIG, &c);
 	ir_config_get(dev, &got);
 	TEST_ASSERT(got.flags == flags, "IR_CONFIG get: flags 0x%x after a set of 0x%x",
 		    got.flags, flags);
@@ -379,17 +377,17 @@ static void test_sid_policy(void)
 	/* What is not a policy changes nothing. */
 	for (i = 1; i < 32; i++) {
 		c = (struct kvm_viommu_ir_config){ .flags = BIT(i) };
-		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
-						  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+							  KVM_DEV_VIOMMU_IR_CONFIG, &c), EINVAL);
 	}
 	c = (struct kvm_viommu_ir_config){ .__reserved = 1 };
-	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+						  KVM_DEV_VIOMMU_IR_CONFIG, &c), EINVAL);
 	for (i = 0; i < (int)ARRAY_SIZE(c.__reserved2); i++) {
 		c = (struct kvm_viommu_ir_config){ .flags = 0 };
 		c.__reserved2[i] = 1;
-		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
-						  KVM_DEV_VIOMMU_IR_CONFIG, &c), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+							  KVM_DEV_VIOMMU_IR_CONFIG, &c), EINVAL);
 	}
 	ir_config_get(t->v->dev, &c);
 	TEST_ASSERT(c.flags == KVM_VIOMMU_IR_CONFIG_SID_UNKNOWN_OK,
@@ -468,7 +466,8 @@ static void config_fresh(uint32_t nr, uint64_t cap, int want)
 	int dev, r;
 
 	vm = viommu_vm_irqchip(&dev);
-	r = viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG, &c);
+	r = __kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_CONFIG,
+				  &c) ? -errno : 0;
 	TEST_ASSERT(r == want,
 		    "REGS_CONFIG nr_fault_records %u, CAP.NFR %llu: %d (%s), expected %d (%s)", nr,
 		    (unsigned long long)((cap & CAP_NFR_MASK) >> CAP_NFR_SHIFT), r,
@@ -583,9 +582,10 @@ static void test_shv_reserved_data(void)
 	qt_destroy(t);
 }
 
-static int dmar_fault(int dev, const struct kvm_viommu_dmar_fault *f)
+static int __regs_fault_set(int dev, const struct kvm_viommu_dmar_fault *f)
 {
-	return viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT, f);
+	return __kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT,
+				     (void *)f);
 }
 
 #define FRCD_F		BIT_ULL(63)
@@ -616,7 +616,7 @@ static void test_dmar_fault(void)
 	/* The register page must be there to record anything. */
 	vm = viommu_vm_irqchip(&dev);
 	require_attr(dev, KVM_DEV_VIOMMU_GRP_REGS, KVM_DEV_VIOMMU_REGS_FAULT, "REGS_FAULT");
-	VIOMMU_ASSERT_RET(dmar_fault(dev, &rd), -ENXIO);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(dev, &rd), ENXIO);
 	close(dev);
 	kvm_vm_free(vm);
 
@@ -626,39 +626,39 @@ static void test_dmar_fault(void)
 	/* What the VMM may not ask for records nothing. */
 	f = rd;
 	f.flags |= BIT(2);
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.flags = BIT(31);
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.reason = 0;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.addr = 0x12345800;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.addr = 0x12345001;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.pasid = 5;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = wr_pasid;
 	f.pasid = BIT(20);
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	f = rd;
 	f.__reserved = 1;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	for (i = 0; i < (int)ARRAY_SIZE(f.__reserved2); i++) {
 		f = rd;
 		f.__reserved2[i] = 1;
-		VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), EINVAL);
 	}
 	TEST_ASSERT(!qt_fsts(t), "FSTS 0x%x after rejected REGS_FAULTs", qt_fsts(t));
 	assert_frcd_raw(t, 0, 0, 0, "after rejected REGS_FAULTs");
 	qt_assert_irqs(t, QT_FAULT_VEC, 0, "no fault event for rejected REGS_FAULTs");
 
 	/* A read of 0x12345000 by 01:01.0, reason 5. */
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &rd), 0);
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT(fsts == DMA_FSTS_PPF, "FSTS 0x%x after REGS_FAULT, expected PPF, FRI 0", fsts);
 	assert_frcd_raw(t, 0, 0x12345000, FRCD_F | FRCD_T | FRCD_FR(5) | 0x0108,
@@ -675,7 +675,7 @@ static void test_dmar_fault(void)
 
 	/* A write with a PASID, and the event goes where FEDATA now says. */
 	qt_wr32(t, DMAR_FEDATA_REG, QT_FAULT_VEC + 1);
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &wr_pasid), 0);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &wr_pasid), 0);
 	assert_frcd_raw(t, 1, 0xabcde000,
 			FRCD_F | FRCD_PV(0x12345) | FRCD_FR(6) | FRCD_PP | 0x0210,
 			"a write fault with a PASID");
@@ -688,7 +688,7 @@ static void test_dmar_fault(void)
 
 	/* Masked: FECTL.IP until the guest unmasks. */
 	qt_wr32(t, DMAR_FECTL_REG, DMA_ECTL_IM);
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &rd), 0);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &rd), 0);
 	qt_assert_reg(t, DMAR_FECTL_REG, 4, DMA_ECTL_IM | DMA_ECTL_IP, "FECTL, masked");
 	qt_assert_irqs(t, QT_FAULT_VEC + 1, 1, "masked fault event");
 	qt_wr32(t, DMAR_FECTL_REG, 0);
@@ -699,7 +699,7 @@ static void test_dmar_fault(void)
 	for (i = 0; i < KVM_VIOMMU_NR_FRCD + 1; i++) {
 		f = rd;
 		f.addr = 0x100000 + ((uint64_t)i << 12);
-		VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), 0);
+		VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), 0);
 	}
 	fsts = qt_rd32(t, DMAR_FSTS_REG);
 	TEST_ASSERT((fsts & (DMA_FSTS_PPF | DMA_FSTS_PFO)) == (DMA_FSTS_PPF | DMA_FSTS_PFO),
@@ -708,7 +708,7 @@ static void test_dmar_fault(void)
 	qt_wr32(t, DMAR_FRCD_REG(3) + 12, DMA_FRCD_F);
 	f = rd;
 	f.addr = 0x200000;
-	VIOMMU_ASSERT_RET(dmar_fault(t->v->dev, &f), 0);
+	VIOMMU_ASSERT_ERRNO(__regs_fault_set(t->v->dev, &f), 0);
 	assert_frcd_raw(t, 3, 0x100000, FRCD_T | FRCD_FR(5) | 0x0108,
 			"the freed record, while PFO is set");
 	qt_destroy(t);
@@ -755,23 +755,23 @@ static void test_reset(void)
 
 	/* Nothing but zeros resets. */
 	rst = (struct kvm_viommu_reset){ .flags = 1 };
-	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_RESET, &rst), EINVAL);
 	rst = (struct kvm_viommu_reset){ .__reserved = 1 };
-	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+						  KVM_DEV_VIOMMU_CTRL_RESET, &rst), EINVAL);
 	for (i = 0; i < (int)ARRAY_SIZE(rst.__reserved2); i++) {
 		rst = (struct kvm_viommu_reset){ .flags = 0 };
 		rst.__reserved2[i] = 1;
-		VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
-						  KVM_DEV_VIOMMU_CTRL_RESET, &rst), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+							  KVM_DEV_VIOMMU_CTRL_RESET, &rst), EINVAL);
 	}
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, DMA_GSTS_QIES | DMA_GSTS_IRTPS | DMA_GSTS_IRES,
 		      "GSTS after rejected resets");
 
 	rst = (struct kvm_viommu_reset){ .flags = 0 };
-	VIOMMU_ASSERT_RET(viommu_set_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
-					  KVM_DEV_VIOMMU_CTRL_RESET, &rst), 0);
+	kvm_device_attr_set(t->v->dev, KVM_DEV_VIOMMU_GRP_CTRL,
+			    KVM_DEV_VIOMMU_CTRL_RESET, &rst);
 
 	/* The register file as at power-on. */
 	qt_assert_reg(t, DMAR_GSTS_REG, 4, 0, "GSTS after reset");
@@ -793,8 +793,8 @@ static void test_reset(void)
 	TEST_ASSERT(viommu_get_ir_status(t->v->dev) == 0, "IR_STATUS 0x%x after reset",
 		    viommu_get_ir_status(t->v->dev));
 	memset(&tbl, 0xa5, sizeof(tbl));
-	VIOMMU_ASSERT_RET(viommu_get_attr(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
-					  KVM_DEV_VIOMMU_IR_TABLE, &tbl), 0);
+	kvm_device_attr_get(t->v->dev, KVM_DEV_VIOMMU_GRP_IR,
+			    KVM_DEV_VIOMMU_IR_TABLE, &tbl);
 	TEST_ASSERT(tbl.irta == 0, "IR_TABLE 0x%llx after reset", (unsigned long long)tbl.irta);
 
 	/* What the VMM configured. */
@@ -987,15 +987,15 @@ static void test_event_ring_size(void)
 	int dev = t->v->dev, n, lost;
 	uint64_t last;
 
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
 	/* A queue of 1024 entries: the burst and more. */
 	qt_cmd(t, QT_OP_ENABLE_QI, 2, false, 0, 0);
 	iotlb_burst(t, 0);
 
 	/* Queued events do not fit in a smaller ring; they move to one that holds them. */
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 512), -EBUSY);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0), -EBUSY);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1024), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 512), EBUSY);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 0), EBUSY);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 1024), 0);
 	n = pop_all(dev, 0, 1, &lost, &last);
 	TEST_ASSERT(n == BURST && !lost && last == BURST,
 		    "4096 entries, then 1024: %d of %d events, %d records of a loss, last seq %llu",
@@ -1006,7 +1006,7 @@ static void test_event_ring_size(void)
 	 * The default ring loses most of the same burst, and says so once,
 	 * after the 64 that fit, with the last lost number.
 	 */
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 64), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 64), 0);
 	iotlb_burst(t, 2000);
 	n = pop_all(dev, 2000, BURST + 1, &lost, &last);
 	TEST_ASSERT(n == 64 && lost == 1 && last == 2 * BURST,
@@ -1015,7 +1015,7 @@ static void test_event_ring_size(void)
 	vtd_event_ack(dev, last);
 
 	/* 4096 again, for a burst twice over: nothing lost. */
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 4096), 0);
 	iotlb_burst(t, 4000);
 	iotlb_burst(t, 5000);
 	n = pop_all(dev, 4000, 2 * BURST + 1, &lost, &last);
@@ -1025,18 +1025,18 @@ static void test_event_ring_size(void)
 	vtd_event_ack(dev, last);
 
 	/* Sizes that are not a power of 2, or above 4096; and __reserved. */
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 3), -EINVAL);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1000), -EINVAL);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 8192), -EINVAL);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0x80000000U), -EINVAL);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 3), EINVAL);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 1000), EINVAL);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 8192), EINVAL);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 0x80000000U), EINVAL);
 	for (n = 0; n < (int)ARRAY_SIZE(bad.__reserved); n++) {
 		bad = (struct kvm_viommu_event_config){ .types = KVM_VIOMMU_EVENT_IOTLB };
 		bad.__reserved[n] = 1;
-		VIOMMU_ASSERT_RET(viommu_set_attr(dev, KVM_DEV_VIOMMU_GRP_EVENT,
-						  KVM_DEV_VIOMMU_EVENT_CONFIG, &bad), -EINVAL);
+		VIOMMU_ASSERT_ERRNO(__kvm_device_attr_set(dev, KVM_DEV_VIOMMU_GRP_EVENT,
+							  KVM_DEV_VIOMMU_EVENT_CONFIG, &bad), EINVAL);
 	}
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 1), 0);
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, 0), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 1), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, 0), 0);
 	qt_destroy(t);
 }
 
@@ -1060,7 +1060,7 @@ static void test_event_ring_lost_order(void)
 	};
 	ssize_t n;
 
-	VIOMMU_ASSERT_RET(event_config_try(dev, KVM_VIOMMU_EVENT_IOTLB, LO_ENTRIES), 0);
+	VIOMMU_ASSERT_ERRNO(__event_config(dev, KVM_VIOMMU_EVENT_IOTLB, LO_ENTRIES), 0);
 	qt_cmd(t, QT_OP_ENABLE_QI, 0, false, 0, 0);
 	for (i = 0; i < (int)ARRAY_SIZE(d); i++)
 		d[i] = vtd_desc_iotlb(VTD_G_DOMAIN, i + 1, 0, 0, false);
