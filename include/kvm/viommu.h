@@ -33,7 +33,8 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 /* Records fault @reason for @req, with @irte if it was read; -EINVAL. */
 int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			const struct kvm_viommu_ir_request *req,
-			enum kvm_viommu_ir_context ctx, u8 reason,
+			enum kvm_viommu_ir_context ctx,
+			enum kvm_viommu_ir_fault_reason reason,
 			const struct vtd_irte *irte);
 /* 1 if a compatibility-format interrupt passes (CFIS), else its fault. */
 int kvm_viommu_ir_compat(struct kvm_viommu *viommu,

@@ -91,10 +91,14 @@ static inline u32 vtd_irte_dest_id(const struct vtd_irte *irte, bool x2apic)
 }
 
 /*
- * Returns 0 for an entry that can be used, otherwise the VT-d fault reason.
- * x2apic: the table's EIME, which decides how much of DST is reserved.
+ * The checks of interrupt remapping return what hardware would record:
+ * VTD_FR_NONE, or the reason of the fault record.
  */
-static inline u8 vtd_irte_check(const struct vtd_irte *irte, bool x2apic)
+#define VTD_FR_NONE			((enum kvm_viommu_ir_fault_reason)0)
+
+/* x2apic: the table's EIME, which decides how much of DST is reserved. */
+static inline enum kvm_viommu_ir_fault_reason
+vtd_irte_check(const struct vtd_irte *irte, bool x2apic)
 {
 	if (!(irte->lo & VTD_IRTE_P))
 		return KVM_VIOMMU_FR_IR_ENTRY_P;
@@ -103,7 +107,7 @@ static inline u8 vtd_irte_check(const struct vtd_irte *irte, bool x2apic)
 	    !(VTD_DLM_VALID_MASK & BIT(vtd_irte_dlm(irte))) ||
 	    FIELD_GET(VTD_IRTE_SVT, irte->hi) > VTD_SVT_BUS)
 		return KVM_VIOMMU_FR_IR_IRTE_RSVD;
-	return 0;
+	return VTD_FR_NONE;
 }
 
 /*
@@ -134,10 +138,10 @@ static inline bool vtd_irte_sid_ok(const struct vtd_irte *irte, u16 sid,
 /*
  * The IRTE index of a remappable MSI, from the handle that its address
  * carries (the architecture decodes that: <asm/msi.h> on x86), whether
- * SHV is set, and its data.  Returns 0, or the fault reason of a request
- * with reserved bits set.
+ * SHV is set, and its data.  A request with reserved bits set faults.
  */
-static inline u8 vtd_msi_index(u32 handle, bool shv, u32 data, u32 *index)
+static inline enum kvm_viommu_ir_fault_reason
+vtd_msi_index(u32 handle, bool shv, u32 data, u32 *index)
 {
 	if (shv) {
 		/* The subhandle is 16 bits; the rest of the data is reserved. */
@@ -146,7 +150,7 @@ static inline u8 vtd_msi_index(u32 handle, bool shv, u32 data, u32 *index)
 		handle += data & 0xffff;
 	}
 	*index = handle;
-	return 0;
+	return VTD_FR_NONE;
 }
 
 /*

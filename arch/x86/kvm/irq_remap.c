@@ -186,7 +186,7 @@ int kvm_viommu_set_msi_irq(struct kvm *kvm,
 		.has_sid = e->msi.flags & KVM_MSI_VALID_DEVID,
 	};
 	struct kvm_viommu *viommu = kvm_viommu_remapping(kvm);
-	u8 reason;
+	enum kvm_viommu_ir_fault_reason reason;
 	int r;
 
 	if (!viommu)

@@ -210,14 +210,25 @@ struct kvm_viommu_iec {
 	__u64 __reserved2[3];
 };
 
-/* VT-d fault reasons of interrupt remapping. */
-#define KVM_VIOMMU_FR_IR_REQ_RSVD	0x20	/* reserved field in the request */
-#define KVM_VIOMMU_FR_IR_INDEX_OVER	0x21	/* index beyond the table */
-#define KVM_VIOMMU_FR_IR_ENTRY_P	0x22	/* IRTE not present */
-#define KVM_VIOMMU_FR_IR_ROOT_INVAL	0x23	/* IRTE cannot be read */
-#define KVM_VIOMMU_FR_IR_IRTE_RSVD	0x24	/* reserved field in the IRTE */
-#define KVM_VIOMMU_FR_IR_COMPAT		0x25	/* compatibility format blocked */
-#define KVM_VIOMMU_FR_IR_SID_ERR	0x26	/* source-id verification failed */
+/**
+ * enum kvm_viommu_ir_fault_reason - VT-d fault reasons of interrupt remapping
+ * @KVM_VIOMMU_FR_IR_REQ_RSVD: Reserved field set in the request
+ * @KVM_VIOMMU_FR_IR_INDEX_OVER: Index beyond the table
+ * @KVM_VIOMMU_FR_IR_ENTRY_P: IRTE not present
+ * @KVM_VIOMMU_FR_IR_ROOT_INVAL: IRTE cannot be read
+ * @KVM_VIOMMU_FR_IR_IRTE_RSVD: Reserved field set in the IRTE
+ * @KVM_VIOMMU_FR_IR_COMPAT: Compatibility-format interrupt blocked
+ * @KVM_VIOMMU_FR_IR_SID_ERR: Source-id verification failed
+ */
+enum kvm_viommu_ir_fault_reason {
+	KVM_VIOMMU_FR_IR_REQ_RSVD = 0x20,
+	KVM_VIOMMU_FR_IR_INDEX_OVER = 0x21,
+	KVM_VIOMMU_FR_IR_ENTRY_P = 0x22,
+	KVM_VIOMMU_FR_IR_ROOT_INVAL = 0x23,
+	KVM_VIOMMU_FR_IR_IRTE_RSVD = 0x24,
+	KVM_VIOMMU_FR_IR_COMPAT = 0x25,
+	KVM_VIOMMU_FR_IR_SID_ERR = 0x26,
+};
 
 /**
  * struct kvm_viommu_fd - KVM_DEV_VIOMMU_CTRL_STATS_FD,
@@ -260,7 +271,7 @@ enum kvm_viommu_ir_fault_flags {
 /**
  * struct kvm_viommu_ir_fault - A record of the interrupt remapping fault ring
  * @flags: Combination of enum kvm_viommu_ir_fault_flags
- * @reason: The VT-d fault reason, KVM_VIOMMU_FR_IR_*
+ * @reason: The VT-d fault reason, enum kvm_viommu_ir_fault_reason
  * @__reserved: Must be 0
  * @sid: The request's source-id, when it had one
  * @index: The interrupt's IRTE index, or the index it asked for

@@ -335,7 +335,8 @@ void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,
 	this_cpu_inc(viommu->counters->remapped[path]);
 }
 
-static void kvm_viommu_count_ir_fault(struct kvm_viommu *viommu, u8 reason)
+static void kvm_viommu_count_ir_fault(struct kvm_viommu *viommu,
+				      enum kvm_viommu_ir_fault_reason reason)
 {
 	unsigned int i = reason - KVM_VIOMMU_FR_IR_REQ_RSVD;
 
@@ -350,7 +351,8 @@ static void kvm_viommu_count_ir_fault(struct kvm_viommu *viommu, u8 reason)
  */
 int kvm_viommu_ir_fault(struct kvm_viommu *viommu,
 			const struct kvm_viommu_ir_request *req,
-			enum kvm_viommu_ir_context ctx, u8 reason,
+			enum kvm_viommu_ir_context ctx,
+			enum kvm_viommu_ir_fault_reason reason,
 			const struct vtd_irte *irte)
 {
 	struct kvm_viommu_ir_fault record = {
@@ -443,9 +445,9 @@ static bool kvm_viommu_ir_sid_ok(struct kvm_viommu *viommu,
 	return vtd_irte_sid_ok(irte, req->sid, req->has_sid);
 }
 
-/* Reads IRTE @index of the table at @irta.  Returns 0 or a fault reason. */
-static u8 kvm_viommu_ir_read(struct kvm *kvm, u64 irta, u32 index,
-			     struct vtd_irte *irte)
+/* Reads IRTE @index of the table at @irta, as hardware would. */
+static enum kvm_viommu_ir_fault_reason
+kvm_viommu_ir_read(struct kvm *kvm, u64 irta, u32 index, struct vtd_irte *irte)
 {
 	gpa_t base = vtd_irta_base(irta), gpa = base + (u64)index * VTD_IRTE_SIZE;
 	__le64 raw[2];
@@ -517,14 +519,15 @@ out:
  * likes.  A fill that keeps racing with the guest's invalidations
  * delivers what it read last without caching it.
  */
-static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
-			     bool scanned, struct vtd_irte *irte, bool *x2apic)
+static enum kvm_viommu_ir_fault_reason
+kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index, bool scanned,
+		   struct vtd_irte *irte, bool *x2apic)
 {
 	struct kvm_viommu_vm_context ctx;
 	struct kvm_viommu_irte *entry;
+	enum kvm_viommu_ir_fault_reason reason;
 	int tries;
 	u64 irta, gen;
-	u8 reason;
 
 	if (!kvm_viommu_enter_vm(viommu->kvm, &ctx))
 		return KVM_VIOMMU_FR_IR_ROOT_INVAL;
@@ -541,7 +544,7 @@ static u8 kvm_viommu_ir_fill(struct kvm_viommu *viommu, u32 index,
 		gen = viommu->ir_cache_gen;
 		mutex_unlock(&viommu->ir_cache_lock);
 		if (entry) {
-			reason = 0;
+			reason = VTD_FR_NONE;
 			break;
 		}
 
@@ -570,9 +573,9 @@ int kvm_viommu_ir_translate(struct kvm_viommu *viommu,
 			    enum kvm_viommu_ir_context ctx,
 			    struct vtd_irte *irte, bool *x2apic)
 {
+	enum kvm_viommu_ir_fault_reason reason;
 	struct kvm_viommu_irte *entry;
 	bool hit = false;
-	u8 reason;
 
 	/* A miss reads guest memory: check the caller also when it hits. */
 	if (kvm_viommu_ir_may_sleep(ctx))
