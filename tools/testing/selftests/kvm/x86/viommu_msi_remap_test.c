@@ -1,32 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * viommu_msi_remap_test: interrupt remapping by the KVM_DEV_TYPE_INTEL_VIOMMU
- * device (include/uapi/linux/kvm_viommu.h, KVM_DEV_VIOMMU_GRP_IR).
+ * viommu_msi_remap_test: the paths by which an MSI reaches the interrupt
+ * remapping of the KVM_DEV_TYPE_INTEL_VIOMMU device
+ * (include/uapi/linux/kvm_viommu.h, KVM_DEV_VIOMMU_GRP_IR), and the
+ * attributes that program it.
  *
  * The host writes interrupt remapping table entries (IRTEs) into guest
  * memory, programs the device and fires MSIs through KVM_SIGNAL_MSI and
- * through irqfds on KVM_SET_GSI_ROUTING MSI routes.  The guests (xAPIC or
- * x2APIC, 1 or 4 vCPUs, each vCPU in a thread of its own, halted with
- * interrupts enabled) count every interrupt they take per vCPU and vector.
- * Each check then asserts that every vector arrived on exactly the vCPUs it
- * was meant for, and nowhere else: see t_settle().
+ * through irqfds on KVM_SET_GSI_ROUTING MSI routes, into guests of either
+ * APIC mode; see include/viommu_msi.h for how each test knows that every
+ * vector arrived where it was meant to, and nowhere else.  With IR off the
+ * device must leave KVM's stock decoding alone; with IR on, every handle
+ * format must reach its entry, and an irqfd that keeps firing must not
+ * outlive its VM.
  *
- * Every case runs in a child process of its own, so that a failed assertion
- * (TEST_ASSERT exits) or a hang (alarm) costs one TAP result, not the rest.
- * The whole program skips when the loaded KVM does not have the device or
- * its interrupt remapping attributes.
+ * The program skips when the loaded KVM does not have the device or its
+ * interrupt remapping attributes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 
 #include <linux/kvm_viommu.h>
 
@@ -34,494 +31,65 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "viommu.h"
+#include "viommu_msi.h"
+#include "viommu_test.h"
 
-#define CASE_TIMEOUT_S		60
-#define SETTLE_TIMEOUT_NS	(10ULL * 1000000000ULL)
+#define TEST_TIMEOUT_S		60
 
-/*
- * The sentinel: a fixed-mode interrupt of the lowest priority class in use,
- * sent to every vCPU after the interrupts under test.  An interrupt the
- * kernel set pending before it has a higher priority, so a vCPU takes it
- * before its sentinel: once all sentinels are counted, every interrupt
- * delivered before them is counted too.  IRTE SENT_IDX + n targets vCPU n.
- */
-#define SENT_VEC		0x21
-#define SENT_IDX		0
-/* Every vector under test lies above the sentinel's priority class. */
-#define VEC(n)			(0x30 + (n))
+FIXTURE(msi_remap) {};
+FIXTURE_SETUP(msi_remap) {}
+FIXTURE_TEARDOWN(msi_remap) {}
 
-/* GSI of the irqfd that t_fire(VIA_IRQFD) reprograms for each MSI. */
-#define T_GSI			40
+/* The guest's APIC mode, with VIOMMU_MAX_VCPUS vCPUs. */
+FIXTURE(apic) {};
 
-#define DEVID			0x0123
-
-enum fire_path { VIA_SIGNAL, VIA_IRQFD, NR_VIAS };
-
-static const char * const via_name[] = { "KVM_SIGNAL_MSI", "irqfd" };
-
-/* ---- a test context: guest, device, table and what should have arrived -------- */
-
-struct tctx {
-	struct viommu_guest *g;
-	int dev;
-	int nr;				/* vCPUs */
-	bool eime;			/* table in x2APIC mode */
-	uint64_t irt_off;		/* table base, from VIOMMU_IRT_GPA */
-	uint32_t ir_status;
-	/* Expected counts per vCPU and vector. */
-	uint32_t exp[VIOMMU_MAX_VCPUS][256];
-	/* Lowest-priority vectors: any one vCPU of any_mask, any_exp in all. */
-	uint8_t any_mask[256];
-	uint32_t any_exp[256];
-	/* stats.faults as last seen. */
-	uint64_t faults;
-	/* What the case is doing, for failure messages. */
-	char step[200];
-	/* The MSI the T_GSI route holds. */
-	struct viommu_msi route;
-	bool route_set;
+FIXTURE_VARIANT(apic) {
+	unsigned int gflags;
 };
 
-static void __printf(2, 3) t_step(struct tctx *t, const char *fmt, ...)
-{
-	va_list ap;
+FIXTURE_VARIANT_ADD(apic, xapic) {
+	.gflags = 0,
+};
 
-	va_start(ap, fmt);
-	vsnprintf(t->step, sizeof(t->step), fmt, ap);
-	va_end(ap);
-}
+FIXTURE_VARIANT_ADD(apic, x2apic) {
+	.gflags = VIOMMU_GUEST_X2APIC,
+};
 
-static struct tctx *t_create(int nr_vcpus, unsigned int gflags)
-{
-	struct tctx *t;
+FIXTURE_SETUP(apic) {}
+FIXTURE_TEARDOWN(apic) {}
 
-	if (!kvm_has_cap(KVM_CAP_SIGNAL_MSI) || !kvm_has_cap(KVM_CAP_IRQFD) ||
-	    !kvm_has_cap(KVM_CAP_IRQ_ROUTING))
-		viommu_case_skip("KVM_CAP_SIGNAL_MSI, KVM_CAP_IRQFD or KVM_CAP_IRQ_ROUTING %s",
-				 "missing");
-	if (kvm_check_cap(KVM_CAP_MAX_VCPUS) < nr_vcpus)
-		viommu_case_skip("%d vCPUs: KVM_CAP_MAX_VCPUS is %d", nr_vcpus,
-				 kvm_check_cap(KVM_CAP_MAX_VCPUS));
-	t = calloc(1, sizeof(*t));
-	TEST_ASSERT(t, "out of memory");
-	t->g = viommu_guest_create(nr_vcpus, gflags, true);
-	t->dev = t->g->dev;
-	t->nr = nr_vcpus;
-	t->eime = viommu_guest_x2apic(t->g);
-	viommu_guest_start(t->g);
-	strcpy(t->step, "setup");
-	return t;
-}
+/* The guest's APIC mode and number of vCPUs. */
+FIXTURE(apic_vcpus) {};
 
-static void t_destroy(struct tctx *t)
-{
-	viommu_guest_destroy(t->g);
-	free(t);
-}
+FIXTURE_VARIANT(apic_vcpus) {
+	unsigned int gflags;
+	int nr_vcpus;
+};
 
-static uint64_t t_irta(struct tctx *t, uint64_t base, uint8_t s)
-{
-	return base | (t->eime ? KVM_VIOMMU_IRTA_EIME : 0) | s;
-}
+FIXTURE_VARIANT_ADD(apic_vcpus, xapic_1vcpu) {
+	.gflags = 0,
+	.nr_vcpus = 1,
+};
 
-static void t_irte(struct tctx *t, uint32_t index, uint64_t lo, uint64_t hi)
-{
-	viommu_guest_write_irte(t->g, t->irt_off, index, lo, hi);
-}
+FIXTURE_VARIANT_ADD(apic_vcpus, xapic_4vcpu) {
+	.gflags = 0,
+	.nr_vcpus = 4,
+};
 
-/* A present, fixed, edge, physical entry. */
-static void t_irte_phys(struct tctx *t, uint32_t index, uint8_t vector, int vcpu)
-{
-	t_irte(t, index, viommu_irte_lo(vector, vcpu, t->eime, VIOMMU_DLM_FIXED, 0), 0);
-}
+FIXTURE_VARIANT_ADD(apic_vcpus, x2apic_1vcpu) {
+	.gflags = VIOMMU_GUEST_X2APIC,
+	.nr_vcpus = 1,
+};
 
-/*
- * Programs a table of 2^(s+1) entries at VIOMMU_IRT_GPA + off (EIME as the
- * guest's APIC mode) and writes the sentinel entries into it.
- */
-static void t_table(struct tctx *t, uint64_t off, uint8_t s)
-{
-	int i;
+FIXTURE_VARIANT_ADD(apic_vcpus, x2apic_4vcpu) {
+	.gflags = VIOMMU_GUEST_X2APIC,
+	.nr_vcpus = 4,
+};
 
-	t->irt_off = off;
-	viommu_set_irta(t->dev, t_irta(t, VIOMMU_IRT_GPA + off, s));
-	for (i = 0; i < t->nr; i++)
-		t_irte_phys(t, SENT_IDX + i, SENT_VEC, i);
-}
+FIXTURE_SETUP(apic_vcpus) {}
+FIXTURE_TEARDOWN(apic_vcpus) {}
 
-static void t_ir(struct tctx *t, uint32_t status)
-{
-	viommu_set_ir_status(t->dev, status);
-	t->ir_status = status;
-}
-
-/* The usual setup: a 64K-entry table at VIOMMU_IRT_GPA, IR on, CFIS off. */
-static struct tctx *t_create_ir(int nr_vcpus, unsigned int gflags)
-{
-	struct tctx *t = t_create(nr_vcpus, gflags);
-
-	t_table(t, 0, 15);
-	t_ir(t, KVM_VIOMMU_IR_ENABLE);
-	return t;
-}
-
-static struct viommu_msi msi_remap(uint16_t handle)
-{
-	return viommu_msi_devid(viommu_msi_remappable(handle, false, 0), DEVID);
-}
-
-static struct viommu_msi msi_remap_shv(uint16_t handle, uint16_t subhandle)
-{
-	return viommu_msi_devid(viommu_msi_remappable(handle, true, subhandle), DEVID);
-}
-
-/*
- * Fires @m once.  VIA_SIGNAL returns what KVM_SIGNAL_MSI did (the contract
- * does not say what that is for a request that faults).  VIA_IRQFD points
- * the T_GSI route at @m (only when it changes), writes the route's irqfd and
- * returns 0.
- */
-static int t_fire(struct tctx *t, enum fire_path via, struct viommu_msi m)
-{
-	if (via == VIA_SIGNAL)
-		return viommu_signal_msi(t->g->vm, &m);
-	if (!t->route_set || memcmp(&t->route, &m, sizeof(m))) {
-		viommu_route_msi(t->g, T_GSI, &m);
-		viommu_commit_routes(t->g);
-		t->route = m;
-		t->route_set = true;
-	}
-	viommu_irqfd_fire(t->g, T_GSI);
-	return 0;
-}
-
-/*
- * Fires @m, which must be delivered: KVM_SIGNAL_MSI returns, as stock KVM,
- * the number of vCPUs that took it (at least 1: nothing here coalesces).
- */
-static void t_fire_ok(struct tctx *t, enum fire_path via, struct viommu_msi m)
-{
-	int r = t_fire(t, via, m);
-
-	TEST_ASSERT(r >= 1 || via != VIA_SIGNAL,
-		    "%s: KVM_SIGNAL_MSI(0x%x:0x%x data 0x%x devid %s0x%x): %d (%s), expected >= 1",
-		    t->step, m.address_hi, m.address_lo, m.data,
-		    m.has_devid ? "" : "none ", m.devid, r, viommu_err_str(r));
-}
-
-/* Fires @m, which must fault: KVM_SIGNAL_MSI returns 0, as for a blocked MSI. */
-static void t_fire_blocked(struct tctx *t, enum fire_path via, struct viommu_msi m)
-{
-	int r = t_fire(t, via, m);
-
-	TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
-		    "%s: KVM_SIGNAL_MSI(0x%x:0x%x data 0x%x devid %s0x%x) that faults: %d (%s), expected 0",
-		    t->step, m.address_hi, m.address_lo, m.data,
-		    m.has_devid ? "" : "none ", m.devid, r, viommu_err_str(r));
-}
-
-static void t_expect(struct tctx *t, int vcpu, int vector, uint32_t n)
-{
-	TEST_ASSERT(!t->any_mask[vector], "vector 0x%x is lowest-priority", vector);
-	t->exp[vcpu][vector] += n;
-}
-
-/* @n interrupts of @vector, each on any one vCPU of @mask. */
-static void t_expect_any(struct tctx *t, uint8_t mask, int vector, uint32_t n)
-{
-	int i;
-
-	for (i = 0; i < t->nr; i++)
-		TEST_ASSERT(!t->exp[i][vector], "vector 0x%x is not lowest-priority", vector);
-	TEST_ASSERT(!t->any_mask[vector] || t->any_mask[vector] == mask,
-		    "vector 0x%x: two masks", vector);
-	t->any_mask[vector] = mask;
-	t->any_exp[vector] += n;
-}
-
-/*
- * Returns the number of mismatches, described in @buf as "vCPU v vector x:
- * seen s, expected e" lines.
- */
-static int t_diff(struct tctx *t, char *buf, size_t size)
-{
-	int len = 0, v, x, n = 0;
-
-	buf[0] = '\0';
-	for (x = 0; x < 256; x++) {
-		uint32_t sum = 0;
-
-		for (v = 0; v < t->nr; v++) {
-			uint32_t c = viommu_guest_count(t->g, v, x);
-
-			sum += c;
-			if (t->any_mask[x]) {
-				if (!c || (t->any_mask[x] & (1U << v)))
-					continue;
-				n++;
-				if (len < (int)size)
-					len += snprintf(buf + len, size - len,
-							"\n  vCPU %d vector 0x%02x: seen %u, expected 0 (not in lowest-priority mask 0x%x)",
-							v, x, c, t->any_mask[x]);
-				continue;
-			}
-			if (c != t->exp[v][x]) {
-				n++;
-				if (len < (int)size)
-					len += snprintf(buf + len, size - len,
-							"\n  vCPU %d vector 0x%02x: seen %u, expected %u",
-							v, x, c, t->exp[v][x]);
-			}
-		}
-		if (t->any_mask[x] && sum != t->any_exp[x]) {
-			n++;
-			if (len < (int)size)
-				len += snprintf(buf + len, size - len,
-						"\n  vector 0x%02x on vCPUs of mask 0x%x: seen %u in all, expected %u",
-						x, t->any_mask[x], sum, t->any_exp[x]);
-		}
-	}
-	return n;
-}
-
-/* Has anything arrived that must not have (more than expected, or elsewhere)? */
-static bool t_overshoot(struct tctx *t)
-{
-	int v, x;
-
-	for (x = 0; x < 256; x++) {
-		uint32_t sum = 0;
-
-		for (v = 0; v < t->nr; v++) {
-			uint32_t c = viommu_guest_count(t->g, v, x);
-
-			sum += c;
-			if (t->any_mask[x] ? c && !(t->any_mask[x] & (1U << v)) : c > t->exp[v][x])
-				return true;
-		}
-		if (t->any_mask[x] && sum > t->any_exp[x])
-			return true;
-	}
-	return false;
-}
-
-static void t_fire_sentinels(struct tctx *t)
-{
-	struct viommu_msi m;
-	int i, r;
-
-	for (i = 0; i < t->nr; i++) {
-		if (t->ir_status & KVM_VIOMMU_IR_ENABLE)
-			m = viommu_msi_remappable(SENT_IDX + i, false, 0);
-		else
-			m = viommu_msi_compat(i, false, SENT_VEC, VIOMMU_DLM_FIXED);
-		r = viommu_signal_msi(t->g->vm, &m);
-		TEST_ASSERT(r >= 0, "%s: sentinel MSI to vCPU %d: %s", t->step, i,
-			    strerror(-r));
-		t->exp[i][SENT_VEC]++;
-	}
-}
-
-/*
- * Something did not arrive: say what, and what the device and the vCPU
- * threads saw, before anything else (a stuck vCPU thread can keep the
- * process from exiting), then fail.
- */
-static void __noreturn t_stalled(struct tctx *t)
-{
-	struct viommu_stats s;
-	int i;
-
-	fprintf(stderr, "STALL: %s\n", t->step);
-	viommu_get_stats(t->dev, &s);
-	fprintf(stderr, "STALL: stats hits %llu misses %llu faults %llu invalidations %llu\n",
-		(unsigned long long)s.hits, (unsigned long long)s.misses,
-		(unsigned long long)s.faults, (unsigned long long)s.invalidations);
-	for (i = 0; i < t->nr; i++)
-		fprintf(stderr, "STALL: vCPU %d: %llu KVM_RUN returns, %llu ucalls, sentinels %u\n",
-			i, (unsigned long long)t->g->exits[i],
-			(unsigned long long)t->g->ucalls[i],
-			viommu_guest_count(t->g, i, SENT_VEC));
-	fflush(stderr);
-	/* Where the interrupts are: pending (IRR), in service (ISR)? */
-	viommu_guest_stop(t->g);
-	for (i = 0; i < t->nr; i++) {
-		struct kvm_vcpu *vcpu = t->g->vcpus[i];
-		struct kvm_lapic_state lapic;
-		struct kvm_mp_state mp;
-		struct kvm_regs regs;
-		int v;
-
-		vcpu_ioctl(vcpu, KVM_GET_LAPIC, &lapic);
-		vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
-		vcpu_regs_get(vcpu, &regs);
-		fprintf(stderr, "STALL: vCPU %d: mp_state %u rip 0x%llx rflags 0x%llx PPR 0x%x",
-			i, mp.mp_state, regs.rip, regs.rflags,
-			*(uint32_t *)&lapic.regs[0xa0]);
-		for (v = 0; v < 256; v++) {
-			uint32_t bit = 1U << (v % 32);
-
-			if (*(uint32_t *)&lapic.regs[0x200 + (v / 32) * 0x10] & bit)
-				fprintf(stderr, " IRR:0x%x", v);
-			if (*(uint32_t *)&lapic.regs[0x100 + (v / 32) * 0x10] & bit)
-				fprintf(stderr, " ISR:0x%x", v);
-		}
-		fprintf(stderr, "\n");
-	}
-	fflush(stderr);
-	viommu_guest_check_corruption(t->g);
-	TEST_FAIL("%s", t->step);
-}
-
-/*
- * Sends the sentinels and waits for them; then every count must be exactly
- * what was expected: each vector on its vCPUs, nothing anywhere else.
- */
-static void t_settle(struct tctx *t)
-{
-	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	char diff[2048];
-	bool over;
-
-	t_fire_sentinels(t);
-	for (;;) {
-		over = t_overshoot(t);
-		if (over || !t_diff(t, diff, sizeof(diff)))
-			break;
-		if (viommu_now_ns() > deadline)
-			break;
-		usleep(20);
-	}
-	if (!t_diff(t, diff, sizeof(diff)))
-		return;
-	if (!t_overshoot(t)) {
-		fprintf(stderr, "STALL: %s: missing after %llu s (sentinel vector 0x%x):%s\n",
-			t->step, SETTLE_TIMEOUT_NS / 1000000000ULL, SENT_VEC, diff);
-		t_stalled(t);
-	}
-	TEST_FAIL("%s: unexpected interrupts (sentinel vector 0x%x):%s", t->step,
-		  SENT_VEC, diff);
-}
-
-/* Waits until stats.faults has moved by @n since last seen; asserts exactly @n. */
-static void t_wait_faults(struct tctx *t, uint64_t n)
-{
-	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	struct viommu_stats s;
-
-	for (;;) {
-		viommu_get_stats(t->dev, &s);
-		if (s.faults >= t->faults + n || viommu_now_ns() > deadline)
-			break;
-		usleep(20);
-	}
-	TEST_ASSERT(s.faults == t->faults + n,
-		    "%s: stats.faults %llu, expected %llu", t->step,
-		    (unsigned long long)s.faults, (unsigned long long)(t->faults + n));
-	t->faults = s.faults;
-}
-
-#define NO_INDEX	(~0ULL)
-
-/*
- * Reads a record: @reason, @index (unless NO_INDEX) and, for @sid >= 0,
- * that SID and no NO_SID flag; for @sid < 0, the NO_SID flag.
- */
-static void t_expect_fault(struct tctx *t, uint8_t reason, uint64_t index, int sid)
-{
-	uint32_t want_flags = sid < 0 ? KVM_VIOMMU_FAULT_NO_SID : 0;
-	struct kvm_viommu_ir_fault f;
-	bool valid = viommu_pop_fault(t->dev, &f);
-
-	TEST_ASSERT(valid, "%s: no fault record (flags 0x%x), expected reason 0x%x",
-		    t->step, f.flags, reason);
-	TEST_ASSERT(f.reason == reason && (index == NO_INDEX || f.index == index) &&
-		    (sid < 0 || f.sid == sid) && f.flags == want_flags,
-		    "%s: fault record reason 0x%x index %u sid 0x%x flags 0x%x,\n"
-		    "  expected reason 0x%x index %lld sid 0x%x flags 0x%x", t->step,
-		    f.reason, f.index, f.sid, f.flags, reason,
-		    index == NO_INDEX ? -1LL : (long long)index, sid < 0 ? 0 : sid,
-		    want_flags);
-	TEST_ASSERT(!f.__reserved && !f.__reserved2[0] && !f.__reserved2[1] &&
-		    !f.__reserved2[2], "%s: fault record __reserved not zero", t->step);
-}
-
-static void t_expect_no_fault(struct tctx *t)
-{
-	struct kvm_viommu_ir_fault f;
-	bool found = viommu_pop_fault(t->dev, &f);
-
-	TEST_ASSERT(!found,
-		    "%s: fault record flags 0x%x (reason 0x%x index %u sid 0x%x), expected none",
-		    t->step, f.flags, f.reason, f.index, f.sid);
-}
-
-/* Fires @m, expects one fault with that record, and nothing delivered. */
-static void t_fault(struct tctx *t, enum fire_path via, struct viommu_msi m,
-		    uint8_t reason, uint64_t index)
-{
-	t_fire_blocked(t, via, m);
-	t_wait_faults(t, 1);
-	t_expect_fault(t, reason, index, m.has_devid ? (int)(m.devid & 0xffff) : -1);
-	t_expect_no_fault(t);
-	t_settle(t);
-}
-
-/* Fires @m, expects a fault that FPD keeps out of the log, nothing delivered. */
-static void t_fault_suppressed(struct tctx *t, enum fire_path via, struct viommu_msi m)
-{
-	t_fire_blocked(t, via, m);
-	t_wait_faults(t, 1);
-	t_expect_no_fault(t);
-	t_settle(t);
-}
-
-/* Fires @m and expects @vector once on @vcpu, no fault. */
-static void t_deliver(struct tctx *t, enum fire_path via, struct viommu_msi m,
-		      int vcpu, int vector)
-{
-	t_fire_ok(t, via, m);
-	t_expect(t, vcpu, vector, 1);
-	t_settle(t);
-	t_expect_no_fault(t);
-}
-
-static void t_assert_no_faults(struct tctx *t)
-{
-	struct viommu_stats s;
-
-	viommu_get_stats(t->dev, &s);
-	TEST_ASSERT(s.faults == t->faults, "%s: stats.faults %llu, expected %llu",
-		    t->step, (unsigned long long)s.faults,
-		    (unsigned long long)t->faults);
-	t_expect_no_fault(t);
-}
-
-/* ---- cases: the attributes --------------------------------------------------- */
-
-static struct kvm_vm *vm_with_irqchip(void)
-{
-	struct kvm_vm *vm = vm_create_barebones();
-
-	vm_create_irqchip(vm);
-	return vm;
-}
-
-static void assert_stats(int fd, uint64_t hits, uint64_t misses, uint64_t faults,
-			 uint64_t inval, const char *when)
-{
-	struct viommu_stats s;
-
-	viommu_get_stats(fd, &s);
-	TEST_ASSERT(s.hits == hits && s.misses == misses && s.faults == faults &&
-		    s.invalidations == inval,
-		    "%s: stats hits %llu misses %llu faults %llu invalidations %llu,\n"
-		    "  expected %llu %llu %llu %llu", when,
-		    (unsigned long long)s.hits, (unsigned long long)s.misses,
-		    (unsigned long long)s.faults, (unsigned long long)s.invalidations,
-		    (unsigned long long)hits, (unsigned long long)misses,
-		    (unsigned long long)faults, (unsigned long long)inval);
-}
+/* ---- the attributes ------------------------------------------------------------- */
 
 static const uint64_t ir_attrs[] = {
 	KVM_DEV_VIOMMU_IR_TABLE, KVM_DEV_VIOMMU_IR_STATUS,
@@ -529,10 +97,10 @@ static const uint64_t ir_attrs[] = {
 	KVM_DEV_VIOMMU_IR_IOAPIC,
 };
 
-static void test_ir_attrs(void)
+TEST_F_TIMEOUT(msi_remap, ir_attrs, TEST_TIMEOUT_S)
 {
-	struct kvm_vm *vm = vm_with_irqchip();
-	int fd = viommu_create_or_die(vm), i, r, rfd;
+	struct kvm_vm *vm;
+	int fd, i, r, rfd;
 	struct kvm_viommu_ir_status st;
 	struct kvm_viommu_iec iec;
 	struct kvm_viommu_fd ring;
@@ -557,6 +125,8 @@ static void test_ir_attrs(void)
 		KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS,
 	};
 	bool found;
+
+	vm = viommu_vm_irqchip(&fd);
 
 	/* Every attribute exists; unknown ones do not. */
 	for (i = 0; i < (int)ARRAY_SIZE(ir_attrs); i++)
@@ -585,13 +155,14 @@ static void test_ir_attrs(void)
 		uint64_t buf[16] = { 0 };
 
 		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, 1,
-							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i], 0), EINVAL);
+							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i], 0),
+				    EINVAL);
 		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_SET_DEVICE_ATTR, 1,
 							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
-						    (uintptr_t)buf), EINVAL);
+							(uintptr_t)buf), EINVAL);
 		VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0x80000000,
 							KVM_DEV_VIOMMU_GRP_IR, ir_attrs[i],
-						    (uintptr_t)buf), EINVAL);
+							(uintptr_t)buf), EINVAL);
 	}
 
 	/* Initial state: IR off, no faults, zero stats. */
@@ -600,7 +171,7 @@ static void test_ir_attrs(void)
 	found = viommu_pop_fault(fd, &f);
 	TEST_ASSERT(!found,
 		    "a fault record on a new device: flags 0x%x reason 0x%x", f.flags, f.reason);
-	assert_stats(fd, 0, 0, 0, 0, "new device");
+	msi_assert_stats(fd, 0, 0, 0, 0, "new device");
 
 	/* IR_STATUS round trip; unknown flags and __reserved: EINVAL. */
 	for (i = 0; i < (int)ARRAY_SIZE(good_status); i++) {
@@ -644,7 +215,7 @@ static void test_ir_attrs(void)
 			    (unsigned long long)iec.__reserved2[0],
 			    (unsigned long long)iec.__reserved2[2], r, viommu_err_str(r));
 	}
-	assert_stats(fd, 0, 0, 0, ok_iec, "after good and rejected IR_INVALIDATE");
+	msi_assert_stats(fd, 0, 0, 0, ok_iec, "after good and rejected IR_INVALIDATE");
 
 	/* IR_FAULT_FD: each get is a new fd on the one ring, empty for now. */
 	rfd = viommu_fault_fd(fd);
@@ -667,17 +238,17 @@ static void test_ir_attrs(void)
 						KVM_DEV_VIOMMU_IR_FAULT_FD, 0), EFAULT);
 	VIOMMU_ASSERT_ERRNO(__viommu_attr_ioctl(fd, KVM_GET_DEVICE_ATTR, 0, KVM_DEV_VIOMMU_GRP_CTRL,
 						KVM_DEV_VIOMMU_CTRL_STATS_FD, 0), EFAULT);
-	assert_stats(fd, 0, 0, 0, ok_iec, "at the end");
+	msi_assert_stats(fd, 0, 0, 0, ok_iec, "at the end");
 
 	close(fd);
 	kvm_vm_free(vm);
 }
 
-/* ---- cases: IR off is stock KVM ---------------------------------------------- */
+/* ---- IR off is stock KVM ------------------------------------------------------- */
 
-static void ir_off_stock(unsigned int gflags)
+TEST_F_TIMEOUT(apic, ir_off_stock, TEST_TIMEOUT_S)
 {
-	struct tctx *t = t_create(VIOMMU_MAX_VCPUS, gflags);
+	struct msi_ctx *t = msi_create(VIOMMU_MAX_VCPUS, variant->gflags);
 	/* Stock decodes this remappable-format address as dest 1, physical. */
 	const uint16_t handle = 133;
 	struct viommu_msi rm = viommu_msi_remappable(handle, false, 0);
@@ -688,68 +259,59 @@ static void ir_off_stock(unsigned int gflags)
 	rm.data = VEC(5);
 
 	/* A valid table that would send handle 133 elsewhere. */
-	t_table(t, 0, 7);
-	t_irte_phys(t, handle, VEC(1), 2);
+	msi_table(t, 0, 7);
+	msi_irte_phys(t, handle, VEC(1), 2);
 
 	for (round = 0; round < 3; round++) {
 		/* IR off, CFIS alone, IR off again: all stock. */
 		static const uint32_t status[] = { 0, KVM_VIOMMU_IR_CFIS, 0 };
 		struct viommu_stats s0;
 
-		t_ir(t, status[round]);
+		msi_ir(t, status[round]);
 		viommu_get_stats(t->dev, &s0);
 		for (via = 0; via < NR_VIAS; via++) {
-			t_step(t, "IR status 0x%x, %s, compatibility MSI", status[round],
-			       via_name[via]);
-			t_deliver(t, via, viommu_msi_compat(3, false, VEC(2), 0), 3, VEC(2));
-			t_step(t, "IR status 0x%x, %s, logical compatibility MSI",
-			       status[round], via_name[via]);
-			t_fire_ok(t, via, viommu_msi_compat(0xa, true, VEC(3), 0));
-			t_expect(t, 1, VEC(3), 1);
-			t_expect(t, 3, VEC(3), 1);
-			t_settle(t);
-			t_step(t, "IR status 0x%x, %s, remappable-format MSI decoded as stock",
-			       status[round], via_name[via]);
-			t_deliver(t, via, rm, 1, VEC(5));
-			t_step(t, "IR status 0x%x, %s, with a devid", status[round],
-			       via_name[via]);
-			t_deliver(t, via, viommu_msi_devid(rm, 0xffff), 1, VEC(5));
+			msi_step(t, "IR status 0x%x, %s, compatibility MSI", status[round],
+				 via_name(via));
+			msi_deliver(t, via, viommu_msi_compat(3, false, VEC(2), 0), 3, VEC(2));
+			msi_step(t, "IR status 0x%x, %s, logical compatibility MSI",
+				 status[round], via_name(via));
+			msi_fire_ok(t, via, viommu_msi_compat(0xa, true, VEC(3), 0));
+			msi_expect(t, 1, VEC(3), 1);
+			msi_expect(t, 3, VEC(3), 1);
+			msi_settle(t);
+			msi_step(t, "IR status 0x%x, %s, remappable-format MSI decoded as stock",
+				 status[round], via_name(via));
+			msi_deliver(t, via, rm, 1, VEC(5));
+			msi_step(t, "IR status 0x%x, %s, with a devid", status[round],
+				 via_name(via));
+			msi_deliver(t, via, viommu_msi_devid(rm, 0xffff), 1, VEC(5));
 		}
-		t_step(t, "IR status 0x%x: stats and fault log untouched", status[round]);
-		assert_stats(t->dev, s0.hits, s0.misses, s0.faults, s0.invalidations, t->step);
-		t_expect_no_fault(t);
+		msi_step(t, "IR status 0x%x: stats and fault log untouched", status[round]);
+		msi_assert_stats(t->dev, s0.hits, s0.misses, s0.faults, s0.invalidations, t->step);
+		msi_expect_no_fault(t);
 
 		if (round == 1) {
 			/* The table is good: with IR on, it translates. */
-			t_ir(t, KVM_VIOMMU_IR_ENABLE);
+			msi_ir(t, KVM_VIOMMU_IR_ENABLE);
 			for (via = 0; via < NR_VIAS; via++) {
-				t_step(t, "IR on, %s, same remappable MSI", via_name[via]);
-				t_deliver(t, via, rm, 2, VEC(1));
+				msi_step(t, "IR on, %s, same remappable MSI", via_name(via));
+				msi_deliver(t, via, rm, 2, VEC(1));
 			}
 		}
 	}
-	t_destroy(t);
+	msi_destroy(t);
 }
 
-static void test_ir_off_stock_xapic(void)
-{
-	ir_off_stock(0);
-}
-
-static void test_ir_off_stock_x2apic(void)
-{
-	ir_off_stock(VIOMMU_GUEST_X2APIC);
-}
-
-/* ---- cases: remapped delivery ---------------------------------------------- */
+/* ---- remapped delivery --------------------------------------------------------- */
 
 /*
  * Physical fixed edge and level, NMI, logical single-vCPU, available bits
  * set, and a handle with bit 15, to every vCPU through both paths.
  */
-static void remap_basic(int nr, unsigned int gflags)
+TEST_F_TIMEOUT(apic_vcpus, remap, TEST_TIMEOUT_S)
 {
-	struct tctx *t = t_create_ir(nr, gflags | VIOMMU_GUEST_TMR);
+	int nr = variant->nr_vcpus;
+	struct msi_ctx *t = msi_create_ir(nr, variant->gflags | VIOMMU_GUEST_TMR);
 	int via, v, vec;
 
 	for (via = 0; via < NR_VIAS; via++) {
@@ -757,1280 +319,127 @@ static void remap_basic(int nr, unsigned int gflags)
 			uint32_t idx = 16 + v * 8 + via * 64;
 
 			vec = VEC(0x10 + v * 2 + via);
-			t_step(t, "%s: physical fixed edge to vCPU %d, IRTE %u vector 0x%x",
-			       via_name[via], v, idx, vec);
-			t_irte_phys(t, idx, vec, v);
-			t_deliver(t, via, msi_remap(idx), v, vec);
+			msi_step(t, "%s: physical fixed edge to vCPU %d, IRTE %u vector 0x%x",
+				 via_name(via), v, idx, vec);
+			msi_irte_phys(t, idx, vec, v);
+			msi_deliver(t, via, msi_remap(idx), v, vec);
 			TEST_ASSERT(!viommu_guest_tmr(t->g, v, vec), "%s: TMR set", t->step);
 
 			vec = VEC(0x20 + v * 2 + via);
-			t_step(t, "%s: physical fixed level to vCPU %d, IRTE %u vector 0x%x",
-			       via_name[via], v, idx + 1, vec);
-			t_irte(t, idx + 1, viommu_irte_lo(vec, v, t->eime, VIOMMU_DLM_FIXED,
-							  VIOMMU_IRTE_TM_LEVEL), 0);
-			t_deliver(t, via, msi_remap(idx + 1), v, vec);
+			msi_step(t, "%s: physical fixed level to vCPU %d, IRTE %u vector 0x%x",
+				 via_name(via), v, idx + 1, vec);
+			msi_irte(t, idx + 1, viommu_irte_lo(vec, v, t->eime, VIOMMU_DLM_FIXED,
+							    VIOMMU_IRTE_TM_LEVEL), 0);
+			msi_deliver(t, via, msi_remap(idx + 1), v, vec);
 			TEST_ASSERT(viommu_guest_tmr(t->g, v, vec) == 1,
 				    "%s: TMR clear, expected set (level)", t->step);
 
-			t_step(t, "%s: NMI to vCPU %d, IRTE %u", via_name[via], v, idx + 2);
-			t_irte(t, idx + 2, viommu_irte_lo(0, v, t->eime, VIOMMU_DLM_NMI, 0), 0);
-			t_deliver(t, via, msi_remap(idx + 2), v, NMI_VECTOR);
+			msi_step(t, "%s: NMI to vCPU %d, IRTE %u", via_name(via), v, idx + 2);
+			msi_irte(t, idx + 2, viommu_irte_lo(0, v, t->eime, VIOMMU_DLM_NMI, 0), 0);
+			msi_deliver(t, via, msi_remap(idx + 2), v, NMI_VECTOR);
 
 			vec = VEC(0x30 + v * 2 + via);
-			t_step(t, "%s: logical fixed to vCPU %d alone, IRTE %u vector 0x%x",
-			       via_name[via], v, idx + 3, vec);
-			t_irte(t, idx + 3, viommu_irte_lo(vec, 1U << v, t->eime, VIOMMU_DLM_FIXED,
-							  VIOMMU_IRTE_DM_LOGICAL), 0);
-			t_deliver(t, via, msi_remap(idx + 3), v, vec);
+			msi_step(t, "%s: logical fixed to vCPU %d alone, IRTE %u vector 0x%x",
+				 via_name(via), v, idx + 3, vec);
+			msi_irte(t, idx + 3, viommu_irte_lo(vec, 1U << v, t->eime, VIOMMU_DLM_FIXED,
+							    VIOMMU_IRTE_DM_LOGICAL), 0);
+			msi_deliver(t, via, msi_remap(idx + 3), v, vec);
 
 			vec = VEC(0x40 + v * 2 + via);
-			t_step(t, "%s: available bits 11:8 set, vCPU %d, IRTE %u vector 0x%x",
-			       via_name[via], v, idx + 4, vec);
-			t_irte(t, idx + 4, viommu_irte_lo(vec, v, t->eime, VIOMMU_DLM_FIXED,
-							  VIOMMU_IRTE_AVAIL_MASK), 0);
-			t_deliver(t, via, msi_remap(idx + 4), v, vec);
+			msi_step(t, "%s: available bits 11:8 set, vCPU %d, IRTE %u vector 0x%x",
+				 via_name(via), v, idx + 4, vec);
+			msi_irte(t, idx + 4, viommu_irte_lo(vec, v, t->eime, VIOMMU_DLM_FIXED,
+							    VIOMMU_IRTE_AVAIL_MASK), 0);
+			msi_deliver(t, via, msi_remap(idx + 4), v, vec);
 
 			vec = VEC(0x50 + v * 2 + via);
-			t_step(t, "%s: handle bit 15, vCPU %d, IRTE 0x%x vector 0x%x",
-			       via_name[via], v, 0x8000 + idx, vec);
-			t_irte_phys(t, 0x8000 + idx, vec, v);
-			t_deliver(t, via, msi_remap(0x8000 + idx), v, vec);
+			msi_step(t, "%s: handle bit 15, vCPU %d, IRTE 0x%x vector 0x%x",
+				 via_name(via), v, 0x8000 + idx, vec);
+			msi_irte_phys(t, 0x8000 + idx, vec, v);
+			msi_deliver(t, via, msi_remap(0x8000 + idx), v, vec);
 
 			vec = VEC(0x60 + v * 2 + via);
-			t_step(t, "%s: no devid, SVT 0, vCPU %d, IRTE %u vector 0x%x",
-			       via_name[via], v, idx + 5, vec);
-			t_irte_phys(t, idx + 5, vec, v);
-			t_deliver(t, via, viommu_msi_remappable(idx + 5, false, 0), v, vec);
+			msi_step(t, "%s: no devid, SVT 0, vCPU %d, IRTE %u vector 0x%x",
+				 via_name(via), v, idx + 5, vec);
+			msi_irte_phys(t, idx + 5, vec, v);
+			msi_deliver(t, via, viommu_msi_remappable(idx + 5, false, 0), v, vec);
 
 			/* Warm now: the same again, served by the cache. */
-			t_step(t, "%s: again (cached), vCPU %d, IRTE %u vector 0x%x",
-			       via_name[via], v, idx + 5, vec);
-			t_deliver(t, via, viommu_msi_remappable(idx + 5, false, 0), v, vec);
+			msi_step(t, "%s: again (cached), vCPU %d, IRTE %u vector 0x%x",
+				 via_name(via), v, idx + 5, vec);
+			msi_deliver(t, via, viommu_msi_remappable(idx + 5, false, 0), v, vec);
 		}
 	}
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
+	msi_step(t, "end");
+	msi_assert_no_faults(t);
+	msi_destroy(t);
 }
 
-static void test_remap_xapic_1vcpu(void)
+TEST_F_TIMEOUT(msi_remap, subhandle, TEST_TIMEOUT_S)
 {
-	remap_basic(1, 0);
-}
-
-static void test_remap_xapic_4vcpu(void)
-{
-	remap_basic(4, 0);
-}
-
-static void test_remap_x2apic_1vcpu(void)
-{
-	remap_basic(1, VIOMMU_GUEST_X2APIC);
-}
-
-static void test_remap_x2apic_4vcpu(void)
-{
-	remap_basic(4, VIOMMU_GUEST_X2APIC);
-}
-
-static void test_subhandle(void)
-{
-	struct tctx *t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
+	struct msi_ctx *t = msi_create_ir(4, VIOMMU_GUEST_X2APIC);
 	int via, k;
 
 	for (via = 0; via < NR_VIAS; via++) {
 		uint16_t base = 100 + via * 16;
 
 		for (k = 0; k < 4; k++)
-			t_irte_phys(t, base + k, VEC(k + via * 4), k);
-		t_irte_phys(t, 0x8000 + base + 7, VEC(0x10 + via), 3);
+			msi_irte_phys(t, base + k, VEC(k + via * 4), k);
+		msi_irte_phys(t, 0x8000 + base + 7, VEC(0x10 + via), 3);
 		for (k = 0; k < 4; k++) {
-			t_step(t, "%s: SHV, handle %u + subhandle %d", via_name[via], base, k);
-			t_deliver(t, via, msi_remap_shv(base, k), k, VEC(k + via * 4));
+			msi_step(t, "%s: SHV, handle %u + subhandle %d", via_name(via),
+				 base, k);
+			msi_deliver(t, via, msi_remap_shv(base, k), k, VEC(k + via * 4));
 		}
-		t_step(t, "%s: SHV, handle 0x%x + subhandle 5", via_name[via], 0x8000 + base + 2);
-		t_deliver(t, via, msi_remap_shv(0x8000 + base + 2, 5), 3, VEC(0x10 + via));
+		msi_step(t, "%s: SHV, handle 0x%x + subhandle 5", via_name(via),
+			 0x8000 + base + 2);
+		msi_deliver(t, via, msi_remap_shv(0x8000 + base + 2, 5), 3, VEC(0x10 + via));
 		/* Only data[15:0] is the subhandle; the rest is reserved. */
-		t_step(t, "%s: SHV, handle %u + data 0xabcd0002", via_name[via], base);
-		t_fault(t, via, viommu_msi_devid((struct viommu_msi){
+		msi_step(t, "%s: SHV, handle %u + data 0xabcd0002", via_name(via), base);
+		msi_fault(t, via, viommu_msi_devid((struct viommu_msi){
 				.address_lo = msi_remap_shv(base, 0).address_lo,
 				.data = 0xabcd0002 }, DEVID),
-			KVM_VIOMMU_FR_IR_REQ_RSVD, 0);
+			  KVM_VIOMMU_FR_IR_REQ_RSVD, 0);
 		/* Without SHV, data does not move the index. */
-		t_step(t, "%s: no SHV, handle %u, data 3", via_name[via], base + 1);
-		t_deliver(t, via, viommu_msi_devid((struct viommu_msi){
+		msi_step(t, "%s: no SHV, handle %u, data 3", via_name(via), base + 1);
+		msi_deliver(t, via, viommu_msi_devid((struct viommu_msi){
 				.address_lo = msi_remap(base + 1).address_lo,
 				.data = 3 }, DEVID), 1, VEC(1 + via * 4));
 	}
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
+	msi_step(t, "end");
+	msi_assert_no_faults(t);
+	msi_destroy(t);
 }
 
-/* Logical fixed, lowest priority and redirection hint. */
-static void logical_lowest(unsigned int gflags)
+TEST_F_TIMEOUT(msi_remap, table_64k, TEST_TIMEOUT_S)
 {
-	struct tctx *t = t_create_ir(4, gflags);
-	int via, i;
-
-	for (via = 0; via < NR_VIAS; via++) {
-		uint32_t idx = 200 + via * 16;
-		int b = via * 8;
-
-		t_irte(t, idx, viommu_irte_lo(VEC(b), 0x3, t->eime, VIOMMU_DLM_FIXED,
-					      VIOMMU_IRTE_DM_LOGICAL), 0);
-		t_irte(t, idx + 1, viommu_irte_lo(VEC(b + 1), 0xf, t->eime, VIOMMU_DLM_FIXED,
-						  VIOMMU_IRTE_DM_LOGICAL), 0);
-		t_irte(t, idx + 2, viommu_irte_lo(VEC(b + 2), 0x6, t->eime, VIOMMU_DLM_LOWEST,
-						  VIOMMU_IRTE_DM_LOGICAL), 0);
-		t_irte(t, idx + 3, viommu_irte_lo(VEC(b + 3), 0xc, t->eime, VIOMMU_DLM_FIXED,
-						  VIOMMU_IRTE_DM_LOGICAL | VIOMMU_IRTE_RH), 0);
-		t_irte(t, idx + 4, viommu_irte_lo(VEC(b + 4), 3, t->eime, VIOMMU_DLM_LOWEST, 0), 0);
-		t_irte(t, idx + 5, viommu_irte_lo(VEC(b + 5), 0x9, t->eime, VIOMMU_DLM_LOWEST,
-						  VIOMMU_IRTE_DM_LOGICAL | VIOMMU_IRTE_RH), 0);
-
-		t_step(t, "%s: logical fixed to mask 0x3", via_name[via]);
-		t_fire_ok(t, via, msi_remap(idx));
-		t_expect(t, 0, VEC(b), 1);
-		t_expect(t, 1, VEC(b), 1);
-		t_settle(t);
-
-		t_step(t, "%s: logical fixed to mask 0xf", via_name[via]);
-		t_fire_ok(t, via, msi_remap(idx + 1));
-		for (i = 0; i < 4; i++)
-			t_expect(t, i, VEC(b + 1), 1);
-		t_settle(t);
-
-		for (i = 0; i < 4; i++) {
-			t_step(t, "%s: logical lowest priority to mask 0x6, #%d", via_name[via], i);
-			t_fire_ok(t, via, msi_remap(idx + 2));
-			t_expect_any(t, 0x6, VEC(b + 2), 1);
-			t_settle(t);
-
-			t_step(t, "%s: logical fixed with RH to mask 0xc, #%d", via_name[via], i);
-			t_fire_ok(t, via, msi_remap(idx + 3));
-			t_expect_any(t, 0xc, VEC(b + 3), 1);
-			t_settle(t);
-
-			t_step(t, "%s: physical lowest priority to vCPU 3, #%d", via_name[via], i);
-			t_deliver(t, via, msi_remap(idx + 4), 3, VEC(b + 4));
-
-			t_step(t, "%s: logical lowest priority with RH to mask 0x9, #%d",
-			       via_name[via], i);
-			t_fire_ok(t, via, msi_remap(idx + 5));
-			t_expect_any(t, 0x9, VEC(b + 5), 1);
-			t_settle(t);
-		}
-	}
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_logical_lowest_xapic(void)
-{
-	logical_lowest(0);
-}
-
-static void test_logical_lowest_x2apic(void)
-{
-	logical_lowest(VIOMMU_GUEST_X2APIC);
-}
-
-/* ---- cases: the interrupt entry cache ------------------------------------------- */
-
-enum iec_kind { IEC_GLOBAL, IEC_INDEX, IEC_INDEX_MASK };
-
-static void iec_case(enum iec_kind kind, unsigned int gflags)
-{
-	static const char * const kind_name[] = { "global", "index", "index+mask" };
-	struct tctx *t = t_create_ir(4, gflags);
-	struct viommu_stats s;
-	uint64_t inval = 0;
-	int via, round;
-
-	for (via = 0; via < NR_VIAS; via++) {
-		/* Index 37 (or 101): inside 32..39 (96..103), the mask-3 block. */
-		uint32_t idx = 37 + via * 64;
-		int old_vcpu = 0, new_vcpu = 3;
-
-		for (round = 0; round < 2; round++) {
-			uint8_t old_vec = VEC(via * 16 + round * 2);
-			uint8_t new_vec = old_vec + 1;
-
-			t_irte_phys(t, idx, old_vec, old_vcpu);
-			if (round) {
-				/* The entry is cached from round 0: make it current. */
-				viommu_iec_index(t->dev, idx, 0);
-				inval++;
-			}
-			t_step(t, "%s, IEC %s, round %d: first use of IRTE %u", via_name[via],
-			       kind_name[kind], round, idx);
-			t_deliver(t, via, msi_remap(idx), old_vcpu, old_vec);
-
-			/* Rewritten without an invalidation: the old translation stays. */
-			t_irte_phys(t, idx, new_vec, new_vcpu);
-			t_step(t, "%s, IEC %s, round %d: IRTE %u rewritten, no IEC",
-			       via_name[via], kind_name[kind], round, idx);
-			t_deliver(t, via, msi_remap(idx), old_vcpu, old_vec);
-			t_deliver(t, via, msi_remap(idx), old_vcpu, old_vec);
-
-			if (kind != IEC_GLOBAL) {
-				/* Invalidations of other entries leave it alone. */
-				static const struct { uint16_t index; uint8_t mask; } miss[] = {
-					{ 36, 0 }, { 38, 0 }, { 38, 1 }, { 32, 2 },
-					{ 40, 3 }, { 24, 3 }, { 0, 5 }, { 64, 6 },
-				};
-				int i;
-
-				for (i = 0; i < (int)ARRAY_SIZE(miss); i++) {
-					uint16_t index = miss[i].index + via * 64;
-					uint8_t mask = miss[i].mask;
-
-					/* 64..127 would hold index 101: use 128..191. */
-					if (via && mask == 6)
-						index = 128;
-					viommu_iec_index(t->dev, index, mask);
-					inval++;
-					t_step(t, "%s: IRTE %u rewritten, IEC index %u mask %u",
-					       via_name[via], idx, index, mask);
-					t_deliver(t, via, msi_remap(idx), old_vcpu, old_vec);
-				}
-			}
-
-			switch (kind) {
-			case IEC_GLOBAL:
-				viommu_iec_global(t->dev);
-				break;
-			case IEC_INDEX:
-				viommu_iec_index(t->dev, idx, 0);
-				break;
-			case IEC_INDEX_MASK:
-				/* Aligned down: index | 7 covers index & ~7 .. + 8 too. */
-				viommu_iec_index(t->dev, round ? idx : idx | 7, 3);
-				break;
-			}
-			inval++;
-			t_step(t, "%s, IEC %s, round %d: after the IEC", via_name[via],
-			       kind_name[kind], round);
-			t_deliver(t, via, msi_remap(idx), new_vcpu, new_vec);
-			t_deliver(t, via, msi_remap(idx), new_vcpu, new_vec);
-		}
-	}
-	viommu_get_stats(t->dev, &s);
-	TEST_ASSERT(s.invalidations == inval, "stats.invalidations %llu, expected %llu",
-		    (unsigned long long)s.invalidations, (unsigned long long)inval);
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_iec_global(void)
-{
-	iec_case(IEC_GLOBAL, VIOMMU_GUEST_X2APIC);
-}
-
-static void test_iec_index(void)
-{
-	iec_case(IEC_INDEX, 0);
-}
-
-static void test_iec_index_mask(void)
-{
-	iec_case(IEC_INDEX_MASK, VIOMMU_GUEST_X2APIC);
-}
-
-/* ---- cases: faults ------------------------------------------------------------ */
-
-static void test_fault_req_rsvd(void)
-{
-	struct tctx *t = t_create_ir(2, VIOMMU_GUEST_X2APIC);
-	struct viommu_msi m;
+	struct msi_ctx *t = msi_create_ir(4, VIOMMU_GUEST_X2APIC);
 	int via;
 
-	t_irte_phys(t, 40, VEC(0), 1);
+	msi_irte_phys(t, 0xffff, VEC(0), 3);
+	msi_irte_phys(t, 0x8000, VEC(1), 2);
+	msi_irte_phys(t, 0x7fff, VEC(2), 1);
 	for (via = 0; via < NR_VIAS; via++) {
-		static const uint32_t hi[] = { 1, 0x100, 0x80000000U };
-		int i;
-
-		for (i = 0; i < (int)ARRAY_SIZE(hi); i++) {
-			m = msi_remap(40);
-			m.address_hi = hi[i];
-			t_step(t, "%s: remappable MSI with address_hi 0x%x", via_name[via], hi[i]);
-			/* The contract leaves the recorded index open here. */
-			t_fault(t, via, m, KVM_VIOMMU_FR_IR_REQ_RSVD, NO_INDEX);
-		}
-		t_step(t, "%s: the same request, address_hi 0", via_name[via]);
-		t_deliver(t, via, msi_remap(40), 1, VEC(0));
+		msi_step(t, "%s: handle 65535", via_name(via));
+		msi_deliver(t, via, msi_remap(0xffff), 3, VEC(0));
+		msi_step(t, "%s: handle 0xff00 + subhandle 0xff", via_name(via));
+		msi_deliver(t, via, msi_remap_shv(0xff00, 0xff), 3, VEC(0));
+		msi_step(t, "%s: handle 0 + subhandle 0xffff", via_name(via));
+		msi_deliver(t, via, msi_remap_shv(0, 0xffff), 3, VEC(0));
+		msi_step(t, "%s: handle 0x8000", via_name(via));
+		msi_deliver(t, via, msi_remap(0x8000), 2, VEC(1));
+		msi_step(t, "%s: handle 0x7fff", via_name(via));
+		msi_deliver(t, via, msi_remap(0x7fff), 1, VEC(2));
+		msi_step(t, "%s: handle 0xffff + subhandle 1", via_name(via));
+		msi_fault(t, via, msi_remap_shv(0xffff, 1), KVM_VIOMMU_FR_IR_INDEX_OVER, 0x10000);
+		msi_step(t, "%s: handle 0xfff0 + subhandle 0xffff", via_name(via));
+		msi_fault(t, via, msi_remap_shv(0xfff0, 0xffff), KVM_VIOMMU_FR_IR_INDEX_OVER,
+			  0xfff0 + 0xffff);
 	}
-	t_destroy(t);
+	msi_destroy(t);
 }
 
-static void test_fault_index(void)
-{
-	struct tctx *t = t_create(2, 0);
-	int via;
-
-	/* 256 entries. */
-	t_table(t, 0, 7);
-	t_ir(t, KVM_VIOMMU_IR_ENABLE);
-	t_irte_phys(t, 255, VEC(0), 1);
-	/* Beyond the table, but in guest memory and valid: never read. */
-	t_irte_phys(t, 256, VEC(1), 1);
-	t_irte_phys(t, 260, VEC(1), 1);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: handle 255 of 256", via_name[via]);
-		t_deliver(t, via, msi_remap(255), 1, VEC(0));
-		t_step(t, "%s: handle 256 of 256", via_name[via]);
-		t_fault(t, via, msi_remap(256), KVM_VIOMMU_FR_IR_INDEX_OVER, 256);
-		t_step(t, "%s: handle 250 + subhandle 10", via_name[via]);
-		t_fault(t, via, msi_remap_shv(250, 10), KVM_VIOMMU_FR_IR_INDEX_OVER, 260);
-		t_step(t, "%s: handle 0xffff", via_name[via]);
-		t_fault(t, via, msi_remap(0xffff), KVM_VIOMMU_FR_IR_INDEX_OVER, 0xffff);
-		t_step(t, "%s: handle 256 without devid", via_name[via]);
-		t_fault(t, via, viommu_msi_remappable(256, false, 0),
-			KVM_VIOMMU_FR_IR_INDEX_OVER, 256);
-	}
-	/* A 2-entry table. */
-	t_table(t, 0, 0);
-	viommu_iec_global(t->dev);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: handle 2 of 2", via_name[via]);
-		t_fault(t, via, msi_remap(2), KVM_VIOMMU_FR_IR_INDEX_OVER, 2);
-	}
-	t_destroy(t);
-}
-
-static void test_fault_not_present(void)
-{
-	struct tctx *t = t_create_ir(2, 0);
-	uint64_t lo = viommu_irte_lo(VEC(0), 1, t->eime, VIOMMU_DLM_FIXED, 0);
-	int via;
-
-	t_irte(t, 50, lo & ~VIOMMU_IRTE_P, 0);
-	/* An all-zero entry. */
-	t_irte(t, 51, 0, 0);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: IRTE 50 with P=0", via_name[via]);
-		t_fault(t, via, msi_remap(50), KVM_VIOMMU_FR_IR_ENTRY_P, 50);
-		t_step(t, "%s: IRTE 51 all zero", via_name[via]);
-		t_fault(t, via, msi_remap(51), KVM_VIOMMU_FR_IR_ENTRY_P, 51);
-	}
-	/* Made present (it was never cached valid): IEC, then it works. */
-	t_irte(t, 50, lo, 0);
-	viommu_iec_index(t->dev, 50, 0);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: IRTE 50 made present, IEC", via_name[via]);
-		t_deliver(t, via, msi_remap(50), 1, VEC(0));
-	}
-	t_destroy(t);
-}
-
-/* IRTEs outside guest memory: a table partly or wholly beyond the memslots. */
-static void test_fault_unreadable(void)
-{
-	struct tctx *t = t_create_ir(2, VIOMMU_GUEST_X2APIC);
-	static const uint64_t far[] = {
-		0x20000000ULL,			/* no memslot */
-		0x000ffffffffff000ULL,		/* beyond any guest MAXPHYADDR */
-		0xd0000000ULL,			/* MMIO hole below 4G */
-	};
-	uint64_t last_page = VIOMMU_IRT_SIZE - 4096;
-	int via, i;
-
-	for (i = 0; i < (int)ARRAY_SIZE(far); i++) {
-		viommu_set_irta(t->dev, t_irta(t, far[i], 7));
-		viommu_iec_global(t->dev);
-		for (via = 0; via < NR_VIAS; via++) {
-			t_step(t, "%s: IRTA base 0x%llx, handle 3", via_name[via],
-			       (unsigned long long)far[i]);
-			t_fire_blocked(t, via, msi_remap(3));
-			t_wait_faults(t, 1);
-			t_expect_fault(t, KVM_VIOMMU_FR_IR_ROOT_INVAL, 3, DEVID);
-			t_expect_no_fault(t);
-		}
-		/* Back to a good table: nothing had been delivered. */
-		t_table(t, 0, 15);
-		viommu_iec_global(t->dev);
-		t_step(t, "IRTA base 0x%llx, after restoring the table",
-		       (unsigned long long)far[i]);
-		t_settle(t);
-	}
-
-	/* 2^16 entries from the IRT memory's last page: 256 are readable. */
-	t->irt_off = last_page;
-	viommu_set_irta(t->dev, t_irta(t, VIOMMU_IRT_GPA + last_page, 15));
-	viommu_iec_global(t->dev);
-	for (i = 0; i < t->nr; i++)
-		t_irte_phys(t, SENT_IDX + i, SENT_VEC, i);
-	t_irte_phys(t, 255, VEC(0), 1);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: table straddling the end of memory, IRTE 255", via_name[via]);
-		t_deliver(t, via, msi_remap(255), 1, VEC(0));
-		t_step(t, "%s: table straddling the end of memory, IRTE 256", via_name[via]);
-		t_fault(t, via, msi_remap(256), KVM_VIOMMU_FR_IR_ROOT_INVAL, 256);
-		t_step(t, "%s: table straddling the end of memory, IRTE 65535", via_name[via]);
-		t_fault(t, via, msi_remap(0xffff), KVM_VIOMMU_FR_IR_ROOT_INVAL, 0xffff);
-	}
-	t_destroy(t);
-}
-
-/* Reserved fields: every one faults 0x24, with the entry otherwise good. */
-static void test_fault_irte_rsvd(void)
-{
-	struct tctx *t = t_create_ir(2, 0);	/* xAPIC: EIME = 0 */
-	static const struct { uint64_t lo, hi; const char *what; } bad[] = {
-		{ 1ULL << 12, 0, "lo bit 12" },
-		{ 1ULL << 13, 0, "lo bit 13" },
-		{ 1ULL << 14, 0, "lo bit 14" },
-		{ VIOMMU_IRTE_IM, 0, "IM (posted)" },
-		{ 1ULL << 24, 0, "lo bit 24" },
-		{ 1ULL << 31, 0, "lo bit 31" },
-		{ 3ULL << VIOMMU_IRTE_DLM_SHIFT, 0, "DLM 3" },
-		{ 6ULL << VIOMMU_IRTE_DLM_SHIFT, 0, "DLM 6" },
-		{ 1ULL << 32, 0, "xAPIC DST bit 0" },
-		{ 1ULL << 39, 0, "xAPIC DST bit 7" },
-		{ 1ULL << 48, 0, "xAPIC DST bit 16" },
-		{ 1ULL << 63, 0, "xAPIC DST bit 31" },
-		{ 0, 1ULL << 20, "hi bit 20" },
-		{ 0, 1ULL << 40, "hi bit 40" },
-		{ 0, 1ULL << 63, "hi bit 63" },
-		{ 0, 3ULL << VIOMMU_IRTE_SVT_SHIFT, "SVT 3" },
-	};
-	uint64_t lo = viommu_irte_lo(VEC(0), 1, t->eime, VIOMMU_DLM_FIXED, 0);
-	int via, i;
-
-	for (via = 0; via < NR_VIAS; via++) {
-		for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
-			uint32_t idx = 300 + via * 32 + i;
-
-			t_irte(t, idx, lo | bad[i].lo, bad[i].hi);
-			t_step(t, "%s: IRTE %u with %s", via_name[via], idx, bad[i].what);
-			t_fault(t, via, msi_remap(idx), KVM_VIOMMU_FR_IR_IRTE_RSVD, idx);
-		}
-	}
-
-	/* With EIME = 1 the whole DST is the destination: vCPU 1, no fault. */
-	viommu_set_irta(t->dev, VIOMMU_IRT_GPA | KVM_VIOMMU_IRTA_EIME | 15);
-	viommu_iec_global(t->dev);
-	t->eime = true;
-	for (i = 0; i < t->nr; i++)
-		t_irte_phys(t, SENT_IDX + i, SENT_VEC, i);
-	t_irte(t, 400, viommu_irte_lo(VEC(1), 1, true, VIOMMU_DLM_FIXED, 0), 0);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: EIME 1, DST 0x00000001", via_name[via]);
-		t_deliver(t, via, msi_remap(400), 1, VEC(1));
-	}
-	/* The same entry with EIME = 0: DST bits 7:0 are reserved. */
-	viommu_set_irta(t->dev, VIOMMU_IRT_GPA | 15);
-	viommu_iec_global(t->dev);
-	t->eime = false;
-	for (i = 0; i < t->nr; i++)
-		t_irte_phys(t, SENT_IDX + i, SENT_VEC, i);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: EIME 0, DST 0x00000001", via_name[via]);
-		t_fault(t, via, msi_remap(400), KVM_VIOMMU_FR_IR_IRTE_RSVD, 400);
-	}
-	t_destroy(t);
-}
-
-static void test_fault_compat(void)
-{
-	struct tctx *t = t_create_ir(2, 0);
-	struct viommu_msi c = viommu_msi_devid(viommu_msi_compat(1, false, VEC(0), 0), DEVID);
-	int via, round;
-
-	for (round = 0; round < 2; round++) {
-		t_ir(t, KVM_VIOMMU_IR_ENABLE);
-		for (via = 0; via < NR_VIAS; via++) {
-			t_step(t, "%s: compatibility MSI, IR on, CFIS off", via_name[via]);
-			t_fault(t, via, c, KVM_VIOMMU_FR_IR_COMPAT, 0);
-			t_step(t, "%s: compatibility MSI without devid, CFIS off", via_name[via]);
-			t_fault(t, via, viommu_msi_compat(1, false, VEC(0), 0),
-				KVM_VIOMMU_FR_IR_COMPAT, 0);
-		}
-		t_ir(t, KVM_VIOMMU_IR_ENABLE | KVM_VIOMMU_IR_CFIS);
-		for (via = 0; via < NR_VIAS; via++) {
-			t_step(t, "%s: compatibility MSI, IR on, CFIS on", via_name[via]);
-			t_deliver(t, via, c, 1, VEC(0));
-			t_step(t, "%s: logical compatibility MSI, CFIS on", via_name[via]);
-			t_fire_ok(t, via, viommu_msi_compat(3, true, VEC(1), 0));
-			t_expect(t, 0, VEC(1), 1);
-			t_expect(t, 1, VEC(1), 1);
-			t_settle(t);
-		}
-		t_step(t, "CFIS on, round %d", round);
-		t_assert_no_faults(t);
-	}
-	t_destroy(t);
-}
-
-static void test_fault_sid(void)
-{
-	struct tctx *t = t_create_ir(2, VIOMMU_GUEST_X2APIC);
-	static const struct {
-		uint16_t sid;
-		uint8_t sq, svt;
-		int64_t devid;		/* -1: none */
-		bool ok;
-	} c[] = {
-		/* SVT 1, SQ 0: all 16 bits; devid bits 31:16 are not the SID. */
-		{ 0x1234, 0, 1, 0x1234, true },
-		{ 0x1234, 0, 1, 0xabcd1234, true },
-		{ 0x1234, 0, 1, 0x1235, false },
-		{ 0x1234, 0, 1, 0x1230, false },
-		{ 0x1234, 0, 1, 0x0234, false },
-		{ 0x1234, 0, 1, 0xabcd1235, false },
-		/* SQ 1: bit 2 ignored. */
-		{ 0x1234, 1, 1, 0x1230, true },
-		{ 0x1234, 1, 1, 0x1236, false },
-		{ 0x1234, 1, 1, 0x1235, false },
-		/* SQ 2: bits 2:1 ignored. */
-		{ 0x1234, 2, 1, 0x1232, true },
-		{ 0x1234, 2, 1, 0x1230, true },
-		{ 0x1234, 2, 1, 0x1235, false },
-		/* SQ 3: bits 2:0 ignored. */
-		{ 0x1234, 3, 1, 0x1233, true },
-		{ 0x1234, 3, 1, 0x1237, true },
-		{ 0x1234, 3, 1, 0x123c, false },
-		{ 0x1234, 3, 1, 0x1334, false },
-		/* SVT 2: requester bus within [SID 15:8, SID 7:0]. */
-		{ 0x1020, 0, 2, 0x1000, true },
-		{ 0x1020, 0, 2, 0x20ff, true },
-		{ 0x1020, 0, 2, 0x1801, true },
-		{ 0x1020, 0, 2, 0x0fff, false },
-		{ 0x1020, 0, 2, 0x2100, false },
-		{ 0x1010, 3, 2, 0x10f7, true },
-		{ 0x1010, 0, 2, 0x1100, false },
-		/* No requester ID. */
-		{ 0x1234, 0, 1, -1, false },
-		{ 0x1020, 0, 2, -1, false },
-		{ 0x1234, 0, 0, -1, true },
-		{ 0x1234, 3, 0, 0x5555, true },
-	};
-	int via, i;
-
-	for (via = 0; via < NR_VIAS; via++) {
-		for (i = 0; i < (int)ARRAY_SIZE(c); i++) {
-			uint32_t idx = 500 + via * 64 + i;
-			struct viommu_msi m = viommu_msi_remappable(idx, false, 0);
-			uint8_t vec = VEC(via * 32 + i);
-
-			if (c[i].devid >= 0)
-				m = viommu_msi_devid(m, c[i].devid);
-			t_irte(t, idx, viommu_irte_lo(vec, 1, t->eime, VIOMMU_DLM_FIXED, 0),
-			       viommu_irte_hi(c[i].sid, c[i].sq, c[i].svt));
-			t_step(t, "%s: SVT %u SQ %u SID 0x%04x, devid %s0x%llx", via_name[via],
-			       c[i].svt, c[i].sq, c[i].sid, c[i].devid < 0 ? "none " : "",
-			       (unsigned long long)(c[i].devid < 0 ? 0 : c[i].devid));
-			if (c[i].ok) {
-				t_deliver(t, via, m, 1, vec);
-				/* And again, from the cache: the check is per request. */
-				t_deliver(t, via, m, 1, vec);
-			} else {
-				t_fault(t, via, m, KVM_VIOMMU_FR_IR_SID_ERR, idx);
-			}
-		}
-	}
-	/* A cached entry is checked against every request's SID. */
-	for (via = 0; via < NR_VIAS; via++) {
-		uint32_t idx = 500 + via * 64;	/* SVT 1 SQ 0 SID 0x1234, cached */
-
-		t_step(t, "%s: cached SVT 1 entry, good SID", via_name[via]);
-		t_deliver(t, via, viommu_msi_devid(viommu_msi_remappable(idx, false, 0), 0x1234),
-			  1, VEC(via * 32));
-		t_step(t, "%s: cached SVT 1 entry, bad SID", via_name[via]);
-		t_fault(t, via, viommu_msi_devid(viommu_msi_remappable(idx, false, 0), 0x4321),
-			KVM_VIOMMU_FR_IR_SID_ERR, idx);
-		t_step(t, "%s: cached SVT 1 entry, no SID", via_name[via]);
-		t_fault(t, via, viommu_msi_remappable(idx, false, 0),
-			KVM_VIOMMU_FR_IR_SID_ERR, idx);
-	}
-	t_destroy(t);
-}
-
-/* FPD keeps 0x22, 0x24 and 0x26 out of the log (and off the fault fd). */
-static void test_fpd(void)
-{
-	struct tctx *t = t_create_ir(2, 0);
-	uint64_t lo = viommu_irte_lo(VEC(0), 1, t->eime, VIOMMU_DLM_FIXED, VIOMMU_IRTE_FPD);
-	int via, rfd = viommu_fault_fd(t->dev);
-
-	t_irte(t, 60, lo & ~VIOMMU_IRTE_P, 0);
-	t_irte(t, 61, lo | (1ULL << 13), 0);
-	t_irte(t, 62, lo, viommu_irte_hi(0x1234, 0, VIOMMU_SVT_SID));
-	t_irte(t, 63, lo, 0);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: FPD, P=0", via_name[via]);
-		t_fault_suppressed(t, via, msi_remap(60));
-		t_step(t, "%s: FPD, reserved bit 13", via_name[via]);
-		t_fault_suppressed(t, via, msi_remap(61));
-		t_step(t, "%s: FPD, SID mismatch", via_name[via]);
-		t_fault_suppressed(t, via, msi_remap(62));
-		t_step(t, "%s: FPD, no SID", via_name[via]);
-		t_fault_suppressed(t, via, viommu_msi_remappable(62, false, 0));
-		/* FPD does not stop a good entry. */
-		t_step(t, "%s: FPD, good entry", via_name[via]);
-		t_deliver(t, via, msi_remap(63), 1, VEC(0));
-		t_step(t, "%s: FPD, SID match", via_name[via]);
-		t_deliver(t, via, viommu_msi_devid(msi_remap(62), 0x1234), 1, VEC(0));
-	}
-	TEST_ASSERT(!viommu_ring_readable(rfd),
-		    "the fault fd polls readable after suppressed faults only");
-	/* Without FPD the same faults are logged, and the fault fd polls readable. */
-	t_irte(t, 60, lo & ~(VIOMMU_IRTE_P | VIOMMU_IRTE_FPD), 0);
-	viommu_iec_index(t->dev, 60, 0);
-	t_step(t, "no FPD, P=0");
-	t_fire_blocked(t, VIA_SIGNAL, msi_remap(60));
-	t_wait_faults(t, 1);
-	TEST_ASSERT(viommu_ring_readable(rfd), "fault fd: not readable for a logged fault");
-	t_expect_fault(t, KVM_VIOMMU_FR_IR_ENTRY_P, 60, DEVID);
-	t_expect_no_fault(t);
-	TEST_ASSERT(!viommu_ring_readable(rfd), "fault fd: readable once its record was read");
-	close(rfd);
-	t_destroy(t);
-}
-
-/*
- * Eight records, then a record of the loss, after them; nothing else is
- * kept until the VMM reads.  Faults after the reader made room come after
- * that record.
- */
-static void test_fault_log(void)
-{
-	struct tctx *t = t_create(1, VIOMMU_GUEST_X2APIC);
-	struct kvm_viommu_ir_fault f;
-	int i;
-	bool found;
-
-	t_table(t, 0, 7);
-	t_ir(t, KVM_VIOMMU_IR_ENABLE);
-
-	t_step(t, "10 faults, no reader");
-	for (i = 0; i < 10; i++)
-		t_fire_blocked(t, VIA_SIGNAL, msi_remap(300 + i));
-	t_wait_faults(t, 10);
-	for (i = 0; i < 8; i++)
-		t_expect_fault(t, KVM_VIOMMU_FR_IR_INDEX_OVER, 300 + i, DEVID);
-	found = viommu_pop_fault(t->dev, &f);
-	TEST_ASSERT(found && f.flags == KVM_VIOMMU_FAULT_LOST &&
-		    !f.reason && !f.index && !f.sid,
-		    "record 9 of 10 faults: flags 0x%x reason 0x%x index %u sid 0x%x, expected LOST only",
-		    f.flags, f.reason, f.index, f.sid);
-	t_step(t, "after reading 8 records and the loss of 10");
-	t_expect_no_fault(t);
-	t_expect_no_fault(t);
-
-	/* Logging again after the loss was read. */
-	t_step(t, "3 faults after the loss");
-	for (i = 0; i < 3; i++)
-		t_fault(t, VIA_SIGNAL, msi_remap(400 + i), KVM_VIOMMU_FR_IR_INDEX_OVER, 400 + i);
-	t_step(t, "a fault through an irqfd after the loss");
-	t_fault(t, VIA_IRQFD, msi_remap(410), KVM_VIOMMU_FR_IR_INDEX_OVER, 410);
-
-	/* Eight fill the log exactly: no record of a loss. */
-	t_step(t, "exactly 8 faults");
-	for (i = 0; i < 8; i++)
-		t_fire_blocked(t, VIA_SIGNAL, msi_remap(500 + i));
-	t_wait_faults(t, 8);
-	for (i = 0; i < 8; i++)
-		t_expect_fault(t, KVM_VIOMMU_FR_IR_INDEX_OVER, 500 + i, DEVID);
-	t_expect_no_fault(t);
-	t_destroy(t);
-}
-
-static void test_table_64k(void)
-{
-	struct tctx *t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
-	int via;
-
-	t_irte_phys(t, 0xffff, VEC(0), 3);
-	t_irte_phys(t, 0x8000, VEC(1), 2);
-	t_irte_phys(t, 0x7fff, VEC(2), 1);
-	for (via = 0; via < NR_VIAS; via++) {
-		t_step(t, "%s: handle 65535", via_name[via]);
-		t_deliver(t, via, msi_remap(0xffff), 3, VEC(0));
-		t_step(t, "%s: handle 0xff00 + subhandle 0xff", via_name[via]);
-		t_deliver(t, via, msi_remap_shv(0xff00, 0xff), 3, VEC(0));
-		t_step(t, "%s: handle 0 + subhandle 0xffff", via_name[via]);
-		t_deliver(t, via, msi_remap_shv(0, 0xffff), 3, VEC(0));
-		t_step(t, "%s: handle 0x8000", via_name[via]);
-		t_deliver(t, via, msi_remap(0x8000), 2, VEC(1));
-		t_step(t, "%s: handle 0x7fff", via_name[via]);
-		t_deliver(t, via, msi_remap(0x7fff), 1, VEC(2));
-		t_step(t, "%s: handle 0xffff + subhandle 1", via_name[via]);
-		t_fault(t, via, msi_remap_shv(0xffff, 1), KVM_VIOMMU_FR_IR_INDEX_OVER, 0x10000);
-		t_step(t, "%s: handle 0xfff0 + subhandle 0xffff", via_name[via]);
-		t_fault(t, via, msi_remap_shv(0xfff0, 0xffff), KVM_VIOMMU_FR_IR_INDEX_OVER,
-			0xfff0 + 0xffff);
-	}
-	t_destroy(t);
-}
-
-/* Fires @m and waits until @vector has arrived on @vcpu once more. */
-static void fire_wait(struct tctx *t, enum fire_path via, struct viommu_msi m,
-		      int vcpu, int vector, const char *what)
-{
-	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	uint32_t want = viommu_guest_count(t->g, vcpu, vector) + 1;
-
-	t_fire_ok(t, via, m);
-	while (viommu_guest_count(t->g, vcpu, vector) < want)
-		TEST_ASSERT(viommu_now_ns() < deadline, "%s: vector 0x%x not delivered to vCPU %d",
-			    what, vector, vcpu);
-}
-
-/* hits, misses, faults and invalidations, KVM_SIGNAL_MSI unless said. */
-#define TRACEFS		"/sys/kernel/debug/tracing/"
-
-/* One counter of the VM's debugfs file, viommu_stats. */
-static uint64_t debugfs_stat(struct tctx *t, const char *want)
-{
-	char path[96], name[32];
-	unsigned long long v;
-	bool found = false;
-	uint64_t value = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/viommu_stats",
-		 getpid(), t->g->vm->fd);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "cannot open %s", path);
-	while (fscanf(f, "%31s %llu", name, &v) == 2) {
-		if (!strcmp(name, want)) {
-			value = v;
-			found = true;
-		}
-	}
-	fclose(f);
-	TEST_ASSERT(found, "%s has no '%s' line", path, want);
-	return value;
-}
-
-static void tracefs_write(const char *file, const char *value)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), TRACEFS "%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	TEST_ASSERT(fd >= 0, "cannot open %s", path);
-	TEST_ASSERT(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
-		    "cannot write '%s' to %s", value, path);
-	close(fd);
-}
-
-/* Whether the trace buffer has a line with both @event and @text. */
-static bool trace_has(const char *event, const char *text)
-{
-	char line[512];
-	bool found = false;
-	FILE *f;
-
-	f = fopen(TRACEFS "trace", "r");
-	TEST_ASSERT(f, "cannot open " TRACEFS "trace");
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, event) && strstr(line, text);
-	fclose(f);
-	return found;
-}
-
-/* Every counter of the stats fd reads the same from debugfs. */
-static void assert_debugfs_matches_fd(struct tctx *t)
-{
-	int stats_fd = viommu_stats_fd(t->dev);
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *descs, *d;
-	uint64_t val;
-	int i;
-
-	read_stats_header(stats_fd, &header);
-	descs = read_stats_descriptors(stats_fd, &header);
-	for (i = 0; i < header.num_desc; i++) {
-		d = get_stats_descriptor(descs, i, &header);
-		read_stat_data(stats_fd, &header, d, &val, 1);
-		TEST_ASSERT(debugfs_stat(t, d->name) == val,
-			    "debugfs viommu_stats %s differs from the stats fd's %llu",
-			    d->name, (unsigned long long)val);
-	}
-	free(descs);
-	close(stats_fd);
-}
-
-/*
- * A warm irqfd hit is delivered in the wakeup itself (remapped_msi_atomic),
- * the counters read the same from debugfs, and each decision leaves its
- * trace event.
- */
-static void test_observability(void)
-{
-	struct tctx *t = t_create(2, 0);
-	struct viommu_stats s;
-	int i;
-
-	t_table(t, 0, 7);
-	t_irte_phys(t, 60, VEC(0), 1);
-	t_ir(t, KVM_VIOMMU_IR_ENABLE);
-	tracefs_write("trace", "");
-	tracefs_write("events/kvm_viommu/enable", "1");
-
-	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "first use");
-	for (i = 0; i < 4; i++)
-		fire_wait(t, VIA_IRQFD, msi_remap(60), 1, VEC(0), "irqfd, cached");
-	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "signal, cached");
-	viommu_iec_index(t->dev, 60, 0);
-	t_fire_blocked(t, VIA_SIGNAL, msi_remap(300));
-	tracefs_write("events/kvm_viommu/enable", "0");
-
-	viommu_get_stats(t->dev, &s);
-	TEST_ASSERT(s.hits == 5 && s.misses == 1 && s.msi_atomic == 4,
-		    "hits %llu misses %llu remapped_msi_atomic %llu, expected 5 1 4:\n"
-		    "  the irqfd's cached hits must not leave the wakeup",
-		    (unsigned long long)s.hits, (unsigned long long)s.misses,
-		    (unsigned long long)s.msi_atomic);
-	assert_debugfs_matches_fd(t);
-
-	TEST_ASSERT(trace_has("kvm_viommu_translate:", "index 60 ") &&
-		    trace_has("kvm_viommu_translate:", " miss") &&
-		    trace_has("kvm_viommu_translate:", " hit"),
-		    "no kvm_viommu_translate hit and miss for index 60 in the trace");
-	TEST_ASSERT(trace_has("kvm_viommu_iec:", "selective index 60 mask 0"),
-		    "no kvm_viommu_iec for index 60 in the trace");
-	TEST_ASSERT(trace_has("kvm_viommu_fault:", "reason 0x21 index 300"),
-		    "no kvm_viommu_fault 0x21 for index 300 in the trace");
-	t_destroy(t);
-}
-
-static void test_stats(void)
-{
-	struct tctx *t = t_create(2, 0);
-	struct viommu_stats s;
-	struct viommu_msi rm;
-	int i;
-
-	/* No sentinels here: they would move the counters. */
-	assert_stats(t->dev, 0, 0, 0, 0, "new device");
-	t_table(t, 0, 7);
-	t_irte_phys(t, 60, VEC(0), 1);
-	t_irte_phys(t, 61, VEC(1), 0);
-	t_irte(t, 62, viommu_irte_lo(VEC(2), 0, false, 0, VIOMMU_IRTE_FPD) & ~VIOMMU_IRTE_P, 0);
-	t_ir(t, KVM_VIOMMU_IR_ENABLE);
-	assert_stats(t->dev, 0, 0, 0, 0, "after IRTA and IR_STATUS");
-
-	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "first use");
-	assert_stats(t->dev, 0, 1, 0, 0, "first use of IRTE 60");
-	for (i = 0; i < 3; i++)
-		fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "cached");
-	assert_stats(t->dev, 3, 1, 0, 0, "IRTE 60 used 3 more times");
-	for (i = 0; i < 2; i++)
-		fire_wait(t, VIA_IRQFD, msi_remap(60), 1, VEC(0), "irqfd, cached");
-	assert_stats(t->dev, 5, 1, 0, 0, "IRTE 60 used twice through an irqfd");
-	fire_wait(t, VIA_SIGNAL, msi_remap(61), 0, VEC(1), "first use");
-	assert_stats(t->dev, 5, 2, 0, 0, "first use of IRTE 61");
-
-	viommu_iec_index(t->dev, 60, 0);
-	assert_stats(t->dev, 5, 2, 0, 1, "IEC index 60");
-	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "after IEC");
-	fire_wait(t, VIA_SIGNAL, msi_remap(61), 0, VEC(1), "other entry");
-	assert_stats(t->dev, 6, 3, 0, 1, "IRTE 60 after IEC index, IRTE 61 cached");
-	viommu_iec_global(t->dev);
-	viommu_iec_index(t->dev, 0, 16);
-	assert_stats(t->dev, 6, 3, 0, 3, "IEC global, IEC index 0 mask 16");
-	fire_wait(t, VIA_SIGNAL, msi_remap(60), 1, VEC(0), "after IEC");
-	fire_wait(t, VIA_SIGNAL, msi_remap(61), 0, VEC(1), "after IEC");
-	assert_stats(t->dev, 6, 5, 0, 3, "both entries after a global IEC");
-
-	/* Faults that read no IRTE: no hit, no miss. */
-	t_fire_blocked(t, VIA_SIGNAL, msi_remap(300));
-	assert_stats(t->dev, 6, 5, 1, 3, "index beyond the table");
-	t_fire_blocked(t, VIA_SIGNAL, viommu_msi_compat(0, false, VEC(3), 0));
-	assert_stats(t->dev, 6, 5, 2, 3, "compatibility format, CFIS off");
-	t->faults = 2;
-	/* Counted whether logged or not. */
-	t_fire_blocked(t, VIA_SIGNAL, msi_remap(62));
-	t_wait_faults(t, 1);
-	t_expect_fault(t, KVM_VIOMMU_FR_IR_INDEX_OVER, 300, DEVID);
-	t_expect_fault(t, KVM_VIOMMU_FR_IR_COMPAT, 0, -1);	/* no devid */
-	t_expect_no_fault(t);
-
-	/* IR off: stock, nothing counted. */
-	viommu_get_stats(t->dev, &s);
-	TEST_ASSERT(s.faults == 3 && s.invalidations == 3,
-		    "after the faults: faults %llu invalidations %llu, expected 3 3",
-		    (unsigned long long)s.faults, (unsigned long long)s.invalidations);
-	t_ir(t, 0);
-	fire_wait(t, VIA_SIGNAL, viommu_msi_compat(1, false, VEC(4), 0), 1, VEC(4), "IR off");
-	fire_wait(t, VIA_IRQFD, viommu_msi_compat(0, false, VEC(5), 0), 0, VEC(5), "IR off");
-	rm = msi_remap(100);		/* stock: physical destination 0 */
-	rm.data = VEC(6);
-	fire_wait(t, VIA_SIGNAL, rm, 0, VEC(6), "IR off, remappable format");
-	assert_stats(t->dev, s.hits, s.misses, 3, 3, "IR off");
-	t_destroy(t);
-}
-
-/* ---- cases: SMI and INIT, x2APIC destinations above 8 bits -------------------- */
-
-/*
- * What an SMI or INIT taken for a fixed interrupt would leave: a vector in
- * the vCPU's IRR.
- */
-static void assert_irr_empty(struct tctx *t, int vcpu)
-{
-	struct kvm_lapic_state lapic;
-	int i;
-
-	vcpu_ioctl(t->g->vcpus[vcpu], KVM_GET_LAPIC, &lapic);
-	for (i = 0; i < 8; i++)
-		TEST_ASSERT(!*(uint32_t *)&lapic.regs[0x200 + i * 0x10],
-			    "%s: vCPU %d IRR[%d] = 0x%08x, expected 0", t->step, vcpu, i,
-			    *(uint32_t *)&lapic.regs[0x200 + i * 0x10]);
-}
-
-/* Waits until the vCPUs of @want have an SMI pending; asserts no other. */
-static void wait_smis(struct tctx *t, const bool *want)
-{
-	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	struct kvm_vcpu_events ev;
-	int i;
-
-	for (i = 0; i < t->nr; i++) {
-		for (;;) {
-			vcpu_events_get(t->g->vcpus[i], &ev);
-			if (ev.smi.pending || !want[i])
-				break;
-			TEST_ASSERT(viommu_now_ns() < deadline,
-				    "%s: no SMI pending on vCPU %d", t->step, i);
-			usleep(20);
-		}
-	}
-	usleep(50000);
-	for (i = 0; i < t->nr; i++) {
-		vcpu_events_get(t->g->vcpus[i], &ev);
-		TEST_ASSERT(ev.smi.pending == want[i] && !ev.smi.smm && !ev.nmi.pending,
-			    "%s: vCPU %d: smi.pending %u smi.smm %u nmi.pending %u, expected %u 0 0",
-			    t->step, i, ev.smi.pending, ev.smi.smm, ev.nmi.pending, want[i]);
-		assert_irr_empty(t, i);
-	}
-}
-
-/*
- * DLM 2: an SMI on the IRTE's vCPUs, physical and logical, and nowhere
- * else; not the IRTE's vector.  The guests have no SMI handler, so the vCPUs
- * are stopped before: the SMI stays pending, as KVM_GET_VCPU_EVENTS shows.
- */
-static void dlm_smi(unsigned int gflags)
-{
-	bool want[VIOMMU_MAX_VCPUS] = { false };
-	struct tctx *t;
-	int r;
-
-	if (!kvm_has_cap(KVM_CAP_X86_SMM))
-		viommu_case_skip("KVM_CAP_X86_SMM not reported: no SMM to hold an SMI");
-	t = t_create_ir(4, gflags);
-	t_irte(t, 700, viommu_irte_lo(VEC(5), 1, t->eime, VIOMMU_DLM_SMI, 0), 0);
-	t_irte(t, 701, viommu_irte_lo(VEC(6), 0xc, t->eime, VIOMMU_DLM_SMI,
-				      VIOMMU_IRTE_DM_LOGICAL), 0);
-	viommu_guest_check_corruption(t->g);
-
-	t_step(t, "%s: SMI to vCPU 1", via_name[VIA_SIGNAL]);
-	r = t_fire(t, VIA_SIGNAL, msi_remap(700));
-	TEST_ASSERT(r == 1, "%s: KVM_SIGNAL_MSI returned %d (%s), expected 1", t->step, r,
-		    viommu_err_str(r));
-	want[1] = true;
-	wait_smis(t, want);
-
-	t_step(t, "%s: SMI to logical mask 0xc", via_name[VIA_IRQFD]);
-	t_fire(t, VIA_IRQFD, msi_remap(701));
-	want[2] = true;
-	want[3] = true;
-	wait_smis(t, want);
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_dlm_smi_xapic(void)
-{
-	dlm_smi(0);
-}
-
-static void test_dlm_smi_x2apic(void)
-{
-	dlm_smi(VIOMMU_GUEST_X2APIC);
-}
-
-/* Waits until each vCPU's mp_state is @want's. */
-static void wait_mp_states(struct tctx *t, const uint32_t *want)
-{
-	uint64_t deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-	struct kvm_mp_state mp;
-	int i;
-
-	for (i = 0; i < t->nr; i++) {
-		for (;;) {
-			vcpu_mp_state_get(t->g->vcpus[i], &mp);
-			if (mp.mp_state == want[i] || want[i] != KVM_MP_STATE_INIT_RECEIVED)
-				break;
-			TEST_ASSERT(viommu_now_ns() < deadline,
-				    "%s: vCPU %d mp_state %u, expected INIT_RECEIVED", t->step,
-				    i, mp.mp_state);
-			usleep(20);
-		}
-	}
-	usleep(50000);
-	for (i = 0; i < t->nr; i++) {
-		vcpu_mp_state_get(t->g->vcpus[i], &mp);
-		TEST_ASSERT(mp.mp_state == want[i], "%s: vCPU %d mp_state %u, expected %u",
-			    t->step, i, mp.mp_state, want[i]);
-		if (want[i] != KVM_MP_STATE_INIT_RECEIVED)
-			assert_irr_empty(t, i);
-	}
-}
-
-/*
- * DLM 5: INIT on the IRTE's vCPUs, physical and logical (all APs): each
- * goes to INIT_RECEIVED, as KVM_GET_MP_STATE shows once KVM has taken the
- * INIT; the others stay as they were, without the IRTE's vector.
- */
-static void dlm_init(unsigned int gflags)
-{
-	uint32_t want[VIOMMU_MAX_VCPUS];
-	struct kvm_mp_state mp;
-	struct tctx *t;
-	int i, r;
-
-	t = t_create_ir(4, gflags);
-	t_irte(t, 710, viommu_irte_lo(VEC(7), 2, t->eime, VIOMMU_DLM_INIT, 0), 0);
-	t_irte(t, 711, viommu_irte_lo(VEC(8), 0xa, t->eime, VIOMMU_DLM_INIT,
-				      VIOMMU_IRTE_DM_LOGICAL), 0);
-	viommu_guest_check_corruption(t->g);
-	for (i = 0; i < t->nr; i++) {
-		vcpu_mp_state_get(t->g->vcpus[i], &mp);
-		TEST_ASSERT(mp.mp_state != KVM_MP_STATE_INIT_RECEIVED,
-			    "vCPU %d in INIT_RECEIVED before any INIT", i);
-		want[i] = mp.mp_state;
-	}
-
-	t_step(t, "%s: INIT to vCPU 2", via_name[VIA_SIGNAL]);
-	r = t_fire(t, VIA_SIGNAL, msi_remap(710));
-	TEST_ASSERT(r == 1, "%s: KVM_SIGNAL_MSI returned %d (%s), expected 1", t->step, r,
-		    viommu_err_str(r));
-	want[2] = KVM_MP_STATE_INIT_RECEIVED;
-	wait_mp_states(t, want);
-
-	t_step(t, "%s: INIT to logical mask 0xa", via_name[VIA_IRQFD]);
-	t_fire(t, VIA_IRQFD, msi_remap(711));
-	want[1] = KVM_MP_STATE_INIT_RECEIVED;
-	want[3] = KVM_MP_STATE_INIT_RECEIVED;
-	wait_mp_states(t, want);
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_dlm_init_xapic(void)
-{
-	dlm_init(0);
-}
-
-static void test_dlm_init_x2apic(void)
-{
-	dlm_init(VIOMMU_GUEST_X2APIC);
-}
-
-/*
- * EIME: kvm_irte_to_lapic_irq() hands the IRTE's whole 32-bit destination
- * to KVM's delivery.  These name no vCPU (x2APIC IDs 0 to 3, all in
- * cluster 0), so nothing arrives anywhere, KVM_SIGNAL_MSI returns 0 and
- * nothing faults; a destination cut to 8 or 16 bits would reach one of the
- * vCPUs.  Cluster 0 and APIC ID 3 still do.
- */
-static void test_x2apic_dest_high(void)
-{
-	static const struct {
-		uint32_t dest;
-		uint8_t dlm;
-		uint64_t flags;
-		const char *what;
-	} none[] = {
-		{ 0x100, VIOMMU_DLM_FIXED, 0, "physical 0x100" },
-		{ 0x103, VIOMMU_DLM_FIXED, 0, "physical 0x103" },
-		{ 0x10002, VIOMMU_DLM_FIXED, 0, "physical 0x10002" },
-		{ 0x101, VIOMMU_DLM_LOWEST, 0, "physical 0x101, lowest priority" },
-		{ 0x00010001, VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL,
-		  "logical cluster 1, bit 0" },
-		{ 0x00020006, VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL,
-		  "logical cluster 2, bits 1-2" },
-		{ 0x00010001, VIOMMU_DLM_LOWEST, VIOMMU_IRTE_DM_LOGICAL,
-		  "logical cluster 1, bit 0, lowest priority" },
-		{ 0x00010001, VIOMMU_DLM_NMI, VIOMMU_IRTE_DM_LOGICAL,
-		  "logical cluster 1, bit 0, NMI" },
-	};
-	struct tctx *t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
-	int via, i, r;
-
-	for (via = 0; via < NR_VIAS; via++) {
-		for (i = 0; i < (int)ARRAY_SIZE(none); i++) {
-			uint32_t idx = 720 + via * 16 + i;
-
-			t_irte(t, idx, viommu_irte_lo(VEC(i), none[i].dest, true, none[i].dlm,
-						      none[i].flags), 0);
-			t_step(t, "%s: x2APIC %s, IRTE %u", via_name[via], none[i].what, idx);
-			r = t_fire(t, via, msi_remap(idx));
-			TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
-				    "%s: KVM_SIGNAL_MSI returned %d (%s), expected 0 (no vCPU)",
-				    t->step, r, viommu_err_str(r));
-			t_settle(t);
-			t_expect_no_fault(t);
-		}
-		t_irte(t, 760 + via, viommu_irte_lo(VEC(0x10), 0x00000006, true,
-						    VIOMMU_DLM_FIXED, VIOMMU_IRTE_DM_LOGICAL), 0);
-		t_step(t, "%s: x2APIC logical cluster 0, bits 1-2", via_name[via]);
-		t_fire_ok(t, via, msi_remap(760 + via));
-		t_expect(t, 1, VEC(0x10), 1);
-		t_expect(t, 2, VEC(0x10), 1);
-		t_settle(t);
-		t_irte(t, 770 + via, viommu_irte_lo(VEC(0x11), 3, true, VIOMMU_DLM_FIXED, 0), 0);
-		t_step(t, "%s: x2APIC physical 3", via_name[via]);
-		t_deliver(t, via, msi_remap(770 + via), 3, VEC(0x11));
-	}
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-/*
- * EIME: the x2APIC broadcast is 0xffffffff; 0xff is APIC ID 255, which no
- * vCPU has, or in logical mode cluster 0's IDs 0-7 (vCPUs 0-3).  First with
- * KVM_CAP_X2APIC_API as QEMU enables it for eim=on (32-bit IDs, no
- * broadcast quirk), then with KVM's default, where KVM takes 0xff for a
- * broadcast "to support physical x2APIC without interrupt remapping"
- * (Documentation/virt/kvm/api.rst): with remapping, the IRTE's 32 bits are
- * the destination either way.
- */
-static void x2apic_broadcast(bool x2apic_api)
-{
-	const uint64_t api = KVM_X2APIC_API_USE_32BIT_IDS |
-			     KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
-	struct tctx *t;
-	int via, i, r;
-
-	if (x2apic_api && (kvm_check_cap(KVM_CAP_X2APIC_API) & api) != api)
-		viommu_case_skip("no KVM_CAP_X2APIC_API with 32-bit IDs and no broadcast quirk");
-	t = t_create_ir(4, VIOMMU_GUEST_X2APIC);
-	if (x2apic_api)
-		vm_enable_cap(t->g->vm, KVM_CAP_X2APIC_API, api);
-	for (via = 0; via < NR_VIAS; via++) {
-		uint32_t idx = 780 + via * 4;
-
-		t_irte(t, idx, viommu_irte_lo(VEC(0), 0xff, true, VIOMMU_DLM_FIXED, 0), 0);
-		t_step(t, "%s: x2APIC physical 0xff (APIC ID 255)", via_name[via]);
-		r = t_fire(t, via, msi_remap(idx));
-		TEST_ASSERT(r == 0 || via != VIA_SIGNAL,
-			    "%s: KVM_SIGNAL_MSI returned %d (%s), expected 0 (no vCPU)",
-			    t->step, r, viommu_err_str(r));
-		t_settle(t);
-
-		t_irte(t, idx + 1, viommu_irte_lo(VEC(1), 0xffffffff, true,
-						  VIOMMU_DLM_FIXED, 0), 0);
-		t_step(t, "%s: x2APIC physical 0xffffffff (broadcast)", via_name[via]);
-		t_fire_ok(t, via, msi_remap(idx + 1));
-		for (i = 0; i < t->nr; i++)
-			t_expect(t, i, VEC(1), 1);
-		t_settle(t);
-
-		t_irte(t, idx + 2, viommu_irte_lo(VEC(2), 0xff, true, VIOMMU_DLM_FIXED,
-						  VIOMMU_IRTE_DM_LOGICAL), 0);
-		t_step(t, "%s: x2APIC logical 0x000000ff", via_name[via]);
-		t_fire_ok(t, via, msi_remap(idx + 2));
-		for (i = 0; i < t->nr; i++)
-			t_expect(t, i, VEC(2), 1);
-		t_settle(t);
-	}
-	t_step(t, "end");
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_x2apic_broadcast_x2apic_api(void)
-{
-	x2apic_broadcast(true);
-}
-
-static void test_x2apic_broadcast_default(void)
-{
-	x2apic_broadcast(false);
-}
-
-/* ---- cases: no exits to userspace -------------------------------------------------- */
-
-#define NO_EXIT_DELIVERIES	10000
-
-static void no_exits(unsigned int gflags)
-{
-	struct tctx *t = t_create_ir(4, gflags);
-	uint64_t exits0, ucalls0, t0, t1, deadline;
-	uint32_t base[4];
-	int v, k;
-
-	for (v = 0; v < 4; v++) {
-		struct viommu_msi m = msi_remap(1000 + v);
-
-		t_irte_phys(t, 1000 + v, VEC(v), v);
-		viommu_route_msi(t->g, v, &m);
-		base[v] = viommu_guest_count(t->g, v, VEC(v));
-	}
-	viommu_commit_routes(t->g);
-
-	exits0 = viommu_guest_exits(t->g);
-	ucalls0 = viommu_guest_ucalls(t->g);
-	t0 = viommu_now_ns();
-	for (k = 0; k < NO_EXIT_DELIVERIES; k++) {
-		v = k % 4;
-		if ((k / 4) % 2) {
-			struct viommu_msi m = msi_remap(1000 + v);
-
-			TEST_ASSERT(viommu_signal_msi(t->g->vm, &m) >= 0, "KVM_SIGNAL_MSI");
-		} else {
-			viommu_irqfd_fire(t->g, v);
-		}
-		base[v]++;
-		deadline = viommu_now_ns() + SETTLE_TIMEOUT_NS;
-		while (viommu_guest_count(t->g, v, VEC(v)) < base[v]) {
-			if (viommu_now_ns() < deadline)
-				continue;
-			t_step(t, "delivery %d (vCPU %d, %s) not counted in %llu s: %u of %u",
-			       k, v, (k / 4) % 2 ? "KVM_SIGNAL_MSI" : "irqfd",
-			       SETTLE_TIMEOUT_NS / 1000000000ULL,
-			       viommu_guest_count(t->g, v, VEC(v)), base[v]);
-			t_stalled(t);
-		}
-	}
-	t1 = viommu_now_ns();
-	TEST_ASSERT(viommu_guest_exits(t->g) == exits0 && viommu_guest_ucalls(t->g) == ucalls0,
-		    "%llu KVM_RUN returns to userspace (%llu ucalls) during %d deliveries, expected 0",
-		    (unsigned long long)(viommu_guest_exits(t->g) - exits0),
-		    (unsigned long long)(viommu_guest_ucalls(t->g) - ucalls0),
-		    NO_EXIT_DELIVERIES);
-	ksft_print_msg("%d deliveries, %.1f us each, 0 exits to userspace\n",
-		       NO_EXIT_DELIVERIES, (double)(t1 - t0) / NO_EXIT_DELIVERIES / 1000);
-	for (v = 0; v < 4; v++)
-		t_expect(t, v, VEC(v), NO_EXIT_DELIVERIES / 4);
-	t_step(t, "after %d deliveries", NO_EXIT_DELIVERIES);
-	t_settle(t);
-	t_assert_no_faults(t);
-	t_destroy(t);
-}
-
-static void test_no_exits_xapic(void)
-{
-	no_exits(0);
-}
-
-static void test_no_exits_x2apic(void)
-{
-	no_exits(VIOMMU_GUEST_X2APIC);
-}
-
-/* ---- cases: teardown while an irqfd fires -------------------------------------------- */
+/* ---- teardown while an irqfd fires --------------------------------------------- */
 
 struct storm {
 	int fd;
@@ -2065,7 +474,7 @@ static void *iec_looper(void *data)
 }
 
 /* The VM goes away while another thread keeps writing an irqfd's eventfd. */
-static void test_teardown_irqfd_storm(void)
+TEST_F_TIMEOUT(msi_remap, teardown_irqfd_storm, TEST_TIMEOUT_S)
 {
 	int round;
 
@@ -2074,7 +483,7 @@ static void test_teardown_irqfd_storm(void)
 		 * 0/3: warm entry, 1/4: IEC storm (cold), 2/5: faulting, with a
 		 * fault fd that outlives the VM's other references.
 		 */
-		struct tctx *t = t_create_ir(2, round < 3 ? 0 : VIOMMU_GUEST_X2APIC);
+		struct msi_ctx *t = msi_create_ir(2, round < 3 ? 0 : VIOMMU_GUEST_X2APIC);
 		struct storm s = { .fd = -1 };
 		struct iec_loop l = { .dev = t->dev };
 		struct viommu_msi m = msi_remap(70);
@@ -2084,9 +493,9 @@ static void test_teardown_irqfd_storm(void)
 
 		if (round % 3 == 2) {
 			rfd = viommu_fault_fd(t->dev);
-			t_irte(t, 70, 0, 0);
+			msi_irte(t, 70, 0, 0);
 		} else {
-			t_irte_phys(t, 70, VEC(0), 1);
+			msi_irte_phys(t, 70, VEC(0), 1);
 		}
 		viommu_route_msi(t->g, 5, &m);
 		viommu_commit_routes(t->g);
@@ -2107,7 +516,7 @@ static void test_teardown_irqfd_storm(void)
 			viommu_iec_global(t->dev);
 		}
 		/* vCPUs stopped, eventfds and device closed; only a fault fd keeps the VM. */
-		t_destroy(t);
+		msi_destroy(t);
 		usleep(100 * 1000);
 		__atomic_store_n(&s.stop, true, __ATOMIC_SEQ_CST);
 		pthread_join(writer, NULL);
@@ -2129,56 +538,16 @@ static void test_teardown_irqfd_storm(void)
 
 	/* The host is fine: a new VM delivers. */
 	{
-		struct tctx *t = t_create_ir(2, 0);
+		struct msi_ctx *t = msi_create_ir(2, 0);
 
-		t_irte_phys(t, 70, VEC(0), 1);
-		t_step(t, "new VM after the teardowns");
-		t_deliver(t, VIA_IRQFD, msi_remap(70), 1, VEC(0));
-		t_destroy(t);
+		msi_irte_phys(t, 70, VEC(0), 1);
+		msi_step(t, "new VM after the teardowns");
+		msi_deliver(t, VIA_IRQFD, msi_remap(70), 1, VEC(0));
+		msi_destroy(t);
 	}
 }
 
-/* ---- driver ---------------------------------------------------------------------------- */
-
-static const struct viommu_case cases[] = {
-	{ "ir_attrs",			test_ir_attrs },
-	{ "ir_off_stock_xapic",		test_ir_off_stock_xapic },
-	{ "ir_off_stock_x2apic",	test_ir_off_stock_x2apic },
-	{ "remap_xapic_1vcpu",		test_remap_xapic_1vcpu },
-	{ "remap_xapic_4vcpu",		test_remap_xapic_4vcpu },
-	{ "remap_x2apic_1vcpu",		test_remap_x2apic_1vcpu },
-	{ "remap_x2apic_4vcpu",		test_remap_x2apic_4vcpu },
-	{ "subhandle",			test_subhandle },
-	{ "logical_lowest_xapic",	test_logical_lowest_xapic },
-	{ "logical_lowest_x2apic",	test_logical_lowest_x2apic },
-	{ "dlm_smi_xapic",		test_dlm_smi_xapic },
-	{ "dlm_smi_x2apic",		test_dlm_smi_x2apic },
-	{ "dlm_init_xapic",		test_dlm_init_xapic },
-	{ "dlm_init_x2apic",		test_dlm_init_x2apic },
-	{ "x2apic_dest_high",		test_x2apic_dest_high },
-	{ "x2apic_broadcast_x2apic_api", test_x2apic_broadcast_x2apic_api },
-	{ "x2apic_broadcast_default",	test_x2apic_broadcast_default },
-	{ "iec_global",			test_iec_global },
-	{ "iec_index",			test_iec_index },
-	{ "iec_index_mask",		test_iec_index_mask },
-	{ "fault_0x20_req_rsvd",	test_fault_req_rsvd },
-	{ "fault_0x21_index",		test_fault_index },
-	{ "fault_0x22_not_present",	test_fault_not_present },
-	{ "fault_0x23_unreadable",	test_fault_unreadable },
-	{ "fault_0x24_irte_rsvd",	test_fault_irte_rsvd },
-	{ "fault_0x25_compat_cfis",	test_fault_compat },
-	{ "fault_0x26_sid",		test_fault_sid },
-	{ "fpd",			test_fpd },
-	{ "fault_log_lost",		test_fault_log },
-	{ "table_64k",			test_table_64k },
-	{ "stats",			test_stats },
-	{ "observability",		test_observability },
-	{ "no_exits_10k_xapic",		test_no_exits_xapic },
-	{ "no_exits_10k_x2apic",	test_no_exits_x2apic },
-	{ "teardown_irqfd_storm",	test_teardown_irqfd_storm },
-};
-
 int main(int argc, char *argv[])
 {
-	viommu_ir_test_main(argc, argv, cases, ARRAY_SIZE(cases), CASE_TIMEOUT_S);
+	return viommu_test_main(argc, argv, msi_unsupported);
 }
