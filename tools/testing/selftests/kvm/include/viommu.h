@@ -325,8 +325,10 @@ uint32_t viommu_guest_ioapic_eois(struct viommu_guest *g, int vcpu, int vector);
  * unmistakable: the run is void.  viommu_guest_rip_corrupt() reads @vcpu's
  * RIP (stopped vCPUs only) and says whether it is such a one;
  * viommu_exit_nested_corruption() (@rip 0: a SHUTDOWN) explains it on
- * stderr and exits with VIOMMU_EXIT_NESTED_CORRUPTION.  The vCPU threads do
- * so themselves on a SHUTDOWN or another unexpected exit with such a RIP.
+ * stderr ("NESTED-EMULATION:") and exits with VIOMMU_EXIT_NESTED_CORRUPTION.
+ * The vCPU threads do so themselves on a SHUTDOWN or another unexpected
+ * exit with such a RIP.  Only detection is here: run_tests runs such a test
+ * once more, as a property of the test host.
  */
 #define VIOMMU_GUEST_CODE_END		0xffff800000000000ULL
 #define VIOMMU_EXIT_NESTED_CORRUPTION	75
@@ -358,28 +360,5 @@ void viommu_irqfd_fire(struct viommu_guest *g, uint32_t gsi);
 uint64_t viommu_now_ns(void);
 /* pthread_join() of @th if it ends within @timeout_ns; false if it does not. */
 bool viommu_join_within(pthread_t th, uint64_t timeout_ns);
-
-/* ---- cases, each in a child of its own ------------------------------------------------ */
-
-struct viommu_case {
-	const char *name;
-	void (*fn)(void);
-};
-
-/* Ends the calling case as skipped, with the reason printed beside it. */
-void __noreturn __printf(1, 2) viommu_case_skip(const char *fmt, ...);
-
-/*
- * Runs the cases named on the command line, or all of them, each in a child
- * killed after @timeout_s, and prints their TAP results.
- */
-void viommu_run_cases(int argc, char *argv[],
-		      const struct viommu_case *cases, int nr_cases,
-		      int timeout_s);
-
-/* main() of a program of interrupt-remapping cases: skips without the device. */
-void viommu_ir_test_main(int argc, char *argv[],
-			 const struct viommu_case *cases, int nr_cases,
-			 int timeout_s);
 
 #endif /* SELFTEST_KVM_VIOMMU_H */

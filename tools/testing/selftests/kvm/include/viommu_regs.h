@@ -361,8 +361,6 @@ struct vtd_vm {
 
 /* NULL if the loaded KVM serves the register page, else why not. */
 const char *vtd_regs_unsupported(void);
-/* Ends the case as skipped, or failed (viommu_required()), if it does not. */
-void vtd_skip_without_regs(void);
 
 /* KVM_DEV_VIOMMU_REGS_CONFIG set: 0 or -errno. */
 /* REGS_CONFIG: 0, or -1 with errno; the other asserts success. */

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 
 #include "test_util.h"
 #include "kselftest.h"
@@ -515,8 +513,8 @@ static struct kvm_vm *viommu_split_irqchip_vm(int nr_vcpus,
 	struct kvm_vm *vm;
 	int i;
 
-	if (!kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP))
-		viommu_case_skip("KVM_CAP_SPLIT_IRQCHIP not available");
+	TEST_ASSERT(kvm_has_cap(KVM_CAP_SPLIT_IRQCHIP),
+		    "KVM_CAP_SPLIT_IRQCHIP not available: the test should have skipped");
 	vm = ____vm_create(VM_MODE_DEFAULT, VIOMMU_GUEST_PAGES);
 	kvm_vm_elf_load(vm, program_invocation_name);
 	vm_enable_cap(vm, KVM_CAP_SPLIT_IRQCHIP, VIOMMU_SPLIT_IRQCHIP_PINS);
@@ -786,131 +784,4 @@ void viommu_irqfd_fire(struct viommu_guest *g, uint32_t gsi)
 
 	TEST_ASSERT(write(fd, &one, sizeof(one)) == sizeof(one),
 		    "write(irqfd for GSI %u): %s", gsi, strerror(errno));
-}
-
-/* ---- cases, each in a child of its own ------------------------------------------------ */
-
-/* Where a case's child reports why it skips. */
-static int viommu_skip_pipe = -1;
-
-void __noreturn viommu_case_skip(const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	/* If this fails, the parent reports a skip without a reason. */
-	if (viommu_skip_pipe >= 0 && n > 0 && write(viommu_skip_pipe, buf, n) != n)
-		exit(KSFT_SKIP);
-	exit(KSFT_SKIP);
-}
-
-/* Runs a case in a child; returns its wait status, a skip reason in @reason. */
-static int viommu_fork_case(void (*fn)(void), int timeout_s, char *reason,
-			    size_t size)
-{
-	int pfd[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	TEST_ASSERT(!pipe(pfd), "pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(pfd[0]);
-		viommu_skip_pipe = pfd[1];
-		alarm(timeout_s);
-		fn();
-		exit(KSFT_PASS);
-	}
-	close(pfd[1]);
-	n = read(pfd[0], reason, size - 1);
-	reason[n > 0 ? n : 0] = '\0';
-	close(pfd[0]);
-	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	return status;
-}
-
-static bool viommu_nested_corruption(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == VIOMMU_EXIT_NESTED_CORRUPTION;
-}
-
-static void viommu_run_case(const struct viommu_case *c, int timeout_s)
-{
-	char reason[256] = "";
-	int status;
-
-	status = viommu_fork_case(c->fn, timeout_s, reason, sizeof(reason));
-	/*
-	 * The emulator under the test host corrupted a guest (see viommu.h):
-	 * that run says nothing about KVM.  Once more; twice is a failure.
-	 */
-	if (viommu_nested_corruption(status)) {
-		ksft_print_msg("%s: guest state corrupted by the nested emulation, again\n",
-			       c->name);
-		status = viommu_fork_case(c->fn, timeout_s, reason, sizeof(reason));
-	}
-
-	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
-		ksft_test_result_pass("%s\n", c->name);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
-		ksft_test_result_skip("%s: %s\n", c->name, reason[0] ? reason : "skipped");
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-		ksft_test_result_fail("%s (timed out after %d s)\n", c->name, timeout_s);
-	else if (WIFSIGNALED(status))
-		ksft_test_result_fail("%s (killed by signal %d)\n", c->name, WTERMSIG(status));
-	else if (viommu_nested_corruption(status))
-		ksft_test_result_fail("%s (guest state corrupted by the nested emulation twice)\n",
-				      c->name);
-	else
-		ksft_test_result_fail("%s (exit status %d)\n", c->name, WEXITSTATUS(status));
-}
-
-static bool viommu_case_wanted(const char *name, int argc, char *argv[])
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return true;
-	return argc == 1;
-}
-
-void viommu_run_cases(int argc, char *argv[],
-		      const struct viommu_case *cases, int nr_cases,
-		      int timeout_s)
-{
-	int i, n = 0;
-
-	for (i = 0; i < nr_cases; i++)
-		n += viommu_case_wanted(cases[i].name, argc, argv);
-	ksft_set_plan(n);
-	for (i = 0; i < nr_cases; i++)
-		if (viommu_case_wanted(cases[i].name, argc, argv))
-			viommu_run_case(&cases[i], timeout_s);
-	ksft_finished();
-}
-
-void viommu_ir_test_main(int argc, char *argv[],
-			 const struct viommu_case *cases, int nr_cases,
-			 int timeout_s)
-{
-	const char *why;
-
-	setbuf(stdout, NULL);
-	ksft_print_header();
-
-	why = viommu_ir_unsupported();
-	if (why)
-		ksft_exit_skip("%s\n", why);
-
-	viommu_run_cases(argc, argv, cases, nr_cases, timeout_s);
 }

@@ -124,7 +124,6 @@ struct qt *__qt_create(const struct kvm_viommu_regs_config *cfg)
 	struct qt *t = calloc(1, sizeof(*t));
 	int r;
 
-	vtd_skip_without_regs();
 	TEST_ASSERT(t, "out of memory");
 	t->v = vtd_vm_create(qt_guest, VTD_VM_DEV | (cfg ? 0 : VTD_VM_REGS));
 	if (cfg) {

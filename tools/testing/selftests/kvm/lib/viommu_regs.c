@@ -342,14 +342,6 @@ const char *vtd_regs_unsupported(void)
 	return viommu_required("REGS_CONFIG not supported: kvm.ko predates the register page");
 }
 
-void vtd_skip_without_regs(void)
-{
-	const char *why = vtd_regs_unsupported();
-
-	if (why)
-		viommu_case_skip("%s", why);
-}
-
 int __vtd_regs_config(int dev, uint64_t base, uint64_t cap, uint64_t ecap)
 {
 	struct kvm_viommu_regs_config c = { .base = base, .cap = cap, .ecap = ecap };
