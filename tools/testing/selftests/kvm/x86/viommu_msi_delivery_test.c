@@ -23,30 +23,13 @@
 #include "viommu.h"
 #include "viommu_msi.h"
 #include "viommu_test.h"
+#include "viommu_msi_apic.h"
 
 #define TEST_TIMEOUT_S		60
 
 FIXTURE(msi_delivery) {};
 FIXTURE_SETUP(msi_delivery) {}
 FIXTURE_TEARDOWN(msi_delivery) {}
-
-/* The guest's APIC mode, with VIOMMU_MAX_VCPUS vCPUs. */
-FIXTURE(apic) {};
-
-FIXTURE_VARIANT(apic) {
-	unsigned int gflags;
-};
-
-FIXTURE_VARIANT_ADD(apic, xapic) {
-	.gflags = 0,
-};
-
-FIXTURE_VARIANT_ADD(apic, x2apic) {
-	.gflags = VIOMMU_GUEST_X2APIC,
-};
-
-FIXTURE_SETUP(apic) {}
-FIXTURE_TEARDOWN(apic) {}
 
 /* KVM_CAP_X2APIC_API as QEMU enables it for eim=on, or KVM's default. */
 FIXTURE(x2apic_api) {};

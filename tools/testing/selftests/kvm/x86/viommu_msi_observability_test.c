@@ -28,6 +28,7 @@
 #include "viommu.h"
 #include "viommu_msi.h"
 #include "viommu_test.h"
+#include "viommu_msi_apic.h"
 
 #define TEST_TIMEOUT_S		60
 
@@ -36,24 +37,6 @@
 FIXTURE(msi_observability) {};
 FIXTURE_SETUP(msi_observability) {}
 FIXTURE_TEARDOWN(msi_observability) {}
-
-/* The guest's APIC mode, with VIOMMU_MAX_VCPUS vCPUs. */
-FIXTURE(apic) {};
-
-FIXTURE_VARIANT(apic) {
-	unsigned int gflags;
-};
-
-FIXTURE_VARIANT_ADD(apic, xapic) {
-	.gflags = 0,
-};
-
-FIXTURE_VARIANT_ADD(apic, x2apic) {
-	.gflags = VIOMMU_GUEST_X2APIC,
-};
-
-FIXTURE_SETUP(apic) {}
-FIXTURE_TEARDOWN(apic) {}
 
 /* Fires @m and waits until @vector has arrived on @vcpu once more. */
 static void fire_wait(struct msi_ctx *t, enum msi_via via, struct viommu_msi m,

@@ -33,30 +33,13 @@
 #include "viommu.h"
 #include "viommu_msi.h"
 #include "viommu_test.h"
+#include "viommu_msi_apic.h"
 
 #define TEST_TIMEOUT_S		60
 
 FIXTURE(msi_remap) {};
 FIXTURE_SETUP(msi_remap) {}
 FIXTURE_TEARDOWN(msi_remap) {}
-
-/* The guest's APIC mode, with VIOMMU_MAX_VCPUS vCPUs. */
-FIXTURE(apic) {};
-
-FIXTURE_VARIANT(apic) {
-	unsigned int gflags;
-};
-
-FIXTURE_VARIANT_ADD(apic, xapic) {
-	.gflags = 0,
-};
-
-FIXTURE_VARIANT_ADD(apic, x2apic) {
-	.gflags = VIOMMU_GUEST_X2APIC,
-};
-
-FIXTURE_SETUP(apic) {}
-FIXTURE_TEARDOWN(apic) {}
 
 /* The guest's APIC mode and number of vCPUs. */
 FIXTURE(apic_vcpus) {};
