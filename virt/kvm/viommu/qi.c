@@ -40,7 +40,7 @@ struct kvm_viommu_qi_window {
 	__le64 raw[KVM_VIOMMU_QI_FETCH * 4];
 };
 
-/* Reads @count descriptors from entry @index into @w. */
+/* Reads @count descriptors from entry @index, all in one page, into @w. */
 static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 			      struct kvm_viommu_qi_window *w)
 {
@@ -65,23 +65,25 @@ static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 }
 
 /*
- * Descriptor @index, read with those after it up to the queue's end: a
- * submission is usually a descriptor or two and a wait.  A read that
- * fails is retried alone, so that IQE names the descriptor that failed.
+ * Descriptor @index, read with those after it up to the @tail, the
+ * queue's end or the page's, whichever comes first: a submission is
+ * usually a descriptor or two and a wait.  A page reads whole or not at
+ * all, so a read that fails names the descriptor that failed (IQE).
  */
 static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu,
 			       struct kvm_viommu_qi_window *w, u32 index,
-			       u64 *desc)
+			       u32 tail, u64 *desc)
 {
-	u32 ahead = vtd_iq_entries(viommu->regs.state.iqa) - index;
-	unsigned int qwords = BIT(vtd_iq_shift(viommu->regs.state.iqa)) / 8;
+	u64 iqa = viommu->regs.state.iqa;
+	unsigned int shift = vtd_iq_shift(iqa), qwords = BIT(shift) / 8;
+	u32 end = tail > index ? tail : vtd_iq_entries(iqa);
+	u32 in_page = (PAGE_SIZE >> shift) - (index & ((PAGE_SIZE >> shift) - 1));
 	int i, ret;
 
 	if (index - w->first >= w->count) {
 		ret = kvm_viommu_qi_read(viommu, index,
-					 min_t(u32, ahead, KVM_VIOMMU_QI_FETCH), w);
-		if (ret)
-			ret = kvm_viommu_qi_read(viommu, index, 1, w);
+					 min3(end - index, in_page,
+					      (u32)KVM_VIOMMU_QI_FETCH), w);
 		if (ret)
 			return ret;
 	}
@@ -217,7 +219,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 			return;
 		}
 
-		ret = kvm_viommu_qi_fetch(viommu, &window, head, desc);
+		ret = kvm_viommu_qi_fetch(viommu, &window, head, tail, desc);
 		if (ret)
 			ret = -EINVAL;
 		else
