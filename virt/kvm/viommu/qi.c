@@ -40,6 +40,60 @@ struct kvm_viommu_qi_window {
 	__le64 raw[KVM_VIOMMU_QI_FETCH * 4];
 };
 
+/* Maps @page in @gpc, activating the cache at its first use. */
+static int kvm_viommu_gpc_refresh(struct kvm *kvm,
+				  struct gfn_to_pfn_cache *gpc, gpa_t page)
+{
+	if (gpc->active)
+		return kvm_gfn_to_pfn_cache_refresh(kvm, gpc, page, PAGE_SIZE);
+	return kvm_gpc_activate(kvm, gpc, NULL, KVM_HOST_USES_PFN, page,
+				PAGE_SIZE);
+}
+
+/*
+ * Copies @len bytes at @gpa, within a page, from guest memory (@write:
+ * to it) through @gpc, which caches that page's kernel mapping: a
+ * kvm_read_guest() or kvm_write_guest() looks the memslot up and checks
+ * a copy to the VMM's address space at every access.  Returns false
+ * where the cache cannot map the page, read-only memory for a write
+ * included: the caller then accesses it the slow way, which fails (IQE)
+ * wherever it did without the cache.  Under kvm->srcu, for the memslot
+ * that the cache's generation check vouches for; on a vCPU, which a
+ * write marks the page dirty for.
+ */
+static bool kvm_viommu_gpc_copy(struct kvm *kvm, struct gfn_to_pfn_cache *gpc,
+				gpa_t gpa, void *data, unsigned int len,
+				bool write)
+{
+	gpa_t page = gpa & PAGE_MASK;
+	struct kvm_memory_slot *slot;
+	void *khva;
+
+	read_lock(&gpc->lock);
+	while (!kvm_gfn_to_pfn_cache_check(kvm, gpc, page, PAGE_SIZE)) {
+		read_unlock(&gpc->lock);
+		if (kvm_viommu_gpc_refresh(kvm, gpc, page))
+			return false;
+		read_lock(&gpc->lock);
+	}
+
+	slot = gpc->memslot;
+	if (write && (slot->flags & KVM_MEM_READONLY)) {
+		read_unlock(&gpc->lock);
+		return false;
+	}
+	khva = gpc->khva + offset_in_page(gpa);
+	if (write)
+		memcpy(khva, data, len);
+	else
+		memcpy(data, khva, len);
+	read_unlock(&gpc->lock);
+
+	if (write)
+		mark_page_dirty_in_slot(kvm, slot, gpa_to_gfn(gpa));
+	return true;
+}
+
 /* Reads @count descriptors from entry @index, all in one page, into @w. */
 static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 			      struct kvm_viommu_qi_window *w)
@@ -48,14 +102,16 @@ static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 	unsigned int size = BIT(vtd_iq_shift(iqa));
 	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
-	int idx, ret;
+	int idx, ret = 0;
 
 	/* A queue that would wrap past 2^64 is not in guest memory. */
 	if (gpa < base)
 		return -EFAULT;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
+	if (!kvm_viommu_gpc_copy(kvm, &viommu->regs.queue_gpc, gpa, w->raw,
+				 count * size, false))
+		ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
 	srcu_read_unlock(&kvm->srcu, idx);
 	if (ret)
 		return ret;
@@ -135,7 +191,10 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 
 	if (desc[0] & VTD_WAIT_SW) {
 		idx = srcu_read_lock(&kvm->srcu);
-		ret = kvm_write_guest(kvm, desc[1], &status, sizeof(status));
+		if (!kvm_viommu_gpc_copy(kvm, &viommu->regs.status_gpc, desc[1],
+					 &status, sizeof(status), true))
+			ret = kvm_write_guest(kvm, desc[1], &status,
+					      sizeof(status));
 		srcu_read_unlock(&kvm->srcu, idx);
 		if (ret)
 			return -EINVAL;
@@ -187,6 +246,19 @@ static void kvm_viommu_qi_count(struct kvm_viommu *viommu, const u64 *desc)
 	u8 type = FIELD_GET(VTD_DESC_TYPE, desc[0]);
 
 	this_cpu_inc(viommu->counters->qi_desc[type]);
+}
+
+void kvm_viommu_qi_init(struct kvm_viommu *viommu)
+{
+	kvm_gpc_init(&viommu->regs.queue_gpc);
+	kvm_gpc_init(&viommu->regs.status_gpc);
+}
+
+/* Off the VM's list of caches, before the VM's memory goes. */
+void kvm_viommu_qi_destroy(struct kvm_viommu *viommu)
+{
+	kvm_gpc_deactivate(viommu->kvm, &viommu->regs.queue_gpc);
+	kvm_gpc_deactivate(viommu->kvm, &viommu->regs.status_gpc);
 }
 
 /* Runs the queue on the current vCPU, which the caller must be. */

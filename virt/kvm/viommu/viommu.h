@@ -20,6 +20,10 @@
  *       kvm->slots_lock          registering the register page's MMIO
  *       kvm->srcu                (read) guest memory, for fills and the
  *                                queue
+ *       gpc->refresh_lock        (mutex, KVM's) mapping the page of the
+ *                                queue's or a wait status's gfn_to_pfn_cache
+ *         gpc->lock              (rwlock, KVM's) the mapping, while the
+ *                                queue copies through it
  *       ir_srcu                  (synchronize) the guest's invalidation
  *                                wait, for deliveries in flight
  *   ring->read_lock              (mutex) a VMM's read() of a ring; holds
@@ -164,6 +168,16 @@ struct kvm_viommu_regs {
 	struct kvm_viommu_ir_fault pending[KVM_VIOMMU_NR_FRCD];
 	unsigned int nr_pending;
 	bool pending_overflow;
+
+	/*
+	 * Kernel mappings of the guest pages that the queue reads (its
+	 * head's) and writes (the last wait's status word), as KVM keeps
+	 * them valid: the MMU notifiers and the memslots' generation.  Only
+	 * the queue, under viommu->lock on a vCPU, refreshes or reads them;
+	 * their own locks serialise it with the notifiers.
+	 */
+	struct gfn_to_pfn_cache queue_gpc;
+	struct gfn_to_pfn_cache status_gpc;
 };
 
 /* Work that only the VMM can do, waiting for it (event.c). */
@@ -291,6 +305,8 @@ void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu);
 void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu);
 
 /* qi.c */
+void kvm_viommu_qi_init(struct kvm_viommu *viommu);
+void kvm_viommu_qi_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_qi_run(struct kvm_viommu *viommu);
 void kvm_viommu_events_acked(struct kvm_viommu *viommu);
 void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
