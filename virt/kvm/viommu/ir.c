@@ -183,11 +183,9 @@ void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx)
  * so a guest that reprograms idle entries, as Linux does at bring-up,
  * waits for nothing.
  */
-void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
+void __kvm_viommu_ir_fence(struct kvm_viommu *viommu)
 {
-	/* Every wait descriptor asks; mostly nothing is owed. */
-	if (!READ_ONCE(viommu->ir_fence_needed) ||
-	    !xchg(&viommu->ir_fence_needed, false))
+	if (!xchg(&viommu->ir_fence_needed, false))
 		return;
 
 	trace_kvm_viommu_ir_fence(READ_ONCE(viommu->ir_cache_gen));

@@ -57,13 +57,17 @@ static int kvm_viommu_gpc_refresh(struct kvm *kvm,
  * a copy to the VMM's address space at every access.  Returns false
  * where the cache cannot map the page, read-only memory for a write
  * included: the caller then accesses it the slow way, which fails (IQE)
- * wherever it did without the cache.  Under kvm->srcu, for the memslot
- * that the cache's generation check vouches for; on a vCPU, which a
- * write marks the page dirty for.
+ * wherever it did without the cache.  On a vCPU, inside its kvm->srcu
+ * read-side section: the memslot the cache's generation check vouches
+ * for stays, and a write marks the page dirty for that vCPU.
+ *
+ * Inlined: the doorbell's cost is mostly calls and returns, which an
+ * emulated host pays dearly for after each world switch.
  */
-static bool kvm_viommu_gpc_copy(struct kvm *kvm, struct gfn_to_pfn_cache *gpc,
-				gpa_t gpa, void *data, unsigned int len,
-				bool write)
+static __always_inline bool kvm_viommu_gpc_copy(struct kvm *kvm,
+						struct gfn_to_pfn_cache *gpc,
+						gpa_t gpa, void *data,
+						unsigned int len, bool write)
 {
 	gpa_t page = gpa & PAGE_MASK;
 	struct kvm_memory_slot *slot;
@@ -89,7 +93,8 @@ static bool kvm_viommu_gpc_copy(struct kvm *kvm, struct gfn_to_pfn_cache *gpc,
 		memcpy(data, khva, len);
 	read_unlock(&gpc->lock);
 
-	if (write)
+	/* What mark_page_dirty_in_slot() tests first, without the call. */
+	if (write && kvm_slot_dirty_track_enabled(slot))
 		mark_page_dirty_in_slot(kvm, slot, gpa_to_gfn(gpa));
 	return true;
 }
@@ -102,19 +107,18 @@ static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 	unsigned int size = BIT(vtd_iq_shift(iqa));
 	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
-	int idx, ret = 0;
+	int ret;
 
 	/* A queue that would wrap past 2^64 is not in guest memory. */
 	if (gpa < base)
 		return -EFAULT;
 
-	idx = srcu_read_lock(&kvm->srcu);
 	if (!kvm_viommu_gpc_copy(kvm, &viommu->regs.queue_gpc, gpa, w->raw,
-				 count * size, false))
+				 count * size, false)) {
 		ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
-	srcu_read_unlock(&kvm->srcu, idx);
-	if (ret)
-		return ret;
+		if (ret)
+			return ret;
+	}
 	w->first = index;
 	w->count = count;
 	return 0;
@@ -180,7 +184,6 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 {
 	__le32 status = cpu_to_le32(FIELD_GET(VTD_WAIT_DATA, desc[0]));
 	struct kvm *kvm = viommu->kvm;
-	int idx, ret = 0;
 
 	if (kvm_viommu_events_pending(&viommu->events))
 		return -EAGAIN;
@@ -189,16 +192,11 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 
 	kvm_viommu_ir_fence(viommu);
 
-	if (desc[0] & VTD_WAIT_SW) {
-		idx = srcu_read_lock(&kvm->srcu);
-		if (!kvm_viommu_gpc_copy(kvm, &viommu->regs.status_gpc, desc[1],
-					 &status, sizeof(status), true))
-			ret = kvm_write_guest(kvm, desc[1], &status,
-					      sizeof(status));
-		srcu_read_unlock(&kvm->srcu, idx);
-		if (ret)
-			return -EINVAL;
-	}
+	if ((desc[0] & VTD_WAIT_SW) &&
+	    !kvm_viommu_gpc_copy(kvm, &viommu->regs.status_gpc, desc[1],
+				 &status, sizeof(status), true) &&
+	    kvm_write_guest(kvm, desc[1], &status, sizeof(status)))
+		return -EINVAL;
 	if (desc[0] & VTD_WAIT_IF)
 		kvm_viommu_regs_wait_done(viommu);
 	return 0;
@@ -261,7 +259,10 @@ void kvm_viommu_qi_destroy(struct kvm_viommu *viommu)
 	kvm_gpc_deactivate(viommu->kvm, &viommu->regs.status_gpc);
 }
 
-/* Runs the queue on the current vCPU, which the caller must be. */
+/*
+ * Runs the queue on the current vCPU, which the caller must be, inside its
+ * kvm->srcu read-side section (an MMIO exit, a request) for guest memory.
+ */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 {
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
@@ -272,6 +273,8 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 	int ret;
 
 	lockdep_assert_held(&viommu->lock);
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&viommu->kvm->srcu),
+			 "the queue runs outside kvm->srcu");
 	if (WARN_ON_ONCE(!vcpu || vcpu->kvm != viommu->kvm))
 		return;
 	if (!(r->state.gsts & VTD_GCMD_QIE) || (r->state.fsts & VTD_FSTS_IQE))

@@ -275,7 +275,15 @@ int kvm_viommu_reset(struct kvm_viommu *viommu);
 int kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
-void kvm_viommu_ir_fence(struct kvm_viommu *viommu);
+void __kvm_viommu_ir_fence(struct kvm_viommu *viommu);
+
+/* The guest's invalidation wait; see ir.c.  Mostly nothing is owed. */
+static inline void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
+{
+	if (READ_ONCE(viommu->ir_fence_needed))
+		__kvm_viommu_ir_fence(viommu);
+}
+
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
@@ -329,7 +337,18 @@ int kvm_viommu_events_init(struct kvm_viommu *viommu);
 void kvm_viommu_events_destroy(struct kvm_viommu_events *events);
 u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 			  const u64 *desc, unsigned int n);
-bool kvm_viommu_events_pending(const struct kvm_viommu_events *events);
+
+/*
+ * Whether a wait descriptor must wait: a queued invalidation ahead of it
+ * is still the VMM's.  Other events (register commands, IR changes) hold
+ * what they concern themselves, or nothing.
+ */
+static inline bool
+kvm_viommu_events_pending(const struct kvm_viommu_events *events)
+{
+	return events->acked < events->queued_seq;
+}
+
 void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
 int kvm_viommu_events_configure(struct kvm_viommu *viommu,
 				const struct kvm_viommu_event_config *config);
