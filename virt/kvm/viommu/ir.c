@@ -118,6 +118,18 @@ static struct kvm_viommu_irte *kvm_viommu_ir_lookup(struct kvm_viommu *viommu,
 	return entry && READ_ONCE(entry->valid) ? entry : NULL;
 }
 
+/* Drops @entry, if valid.  Returns whether an EOI scan used it. */
+static bool kvm_viommu_ir_flush_entry(struct kvm_viommu *viommu,
+				      struct kvm_viommu_irte *entry)
+{
+	if (!entry->valid)
+		return false;
+	if (READ_ONCE(entry->used))
+		WRITE_ONCE(viommu->ir_fence_needed, true);
+	WRITE_ONCE(entry->valid, false);
+	return READ_ONCE(entry->scanned);
+}
+
 /* Returns whether an entry that an EOI scan used was dropped. */
 static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
@@ -128,14 +140,8 @@ static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 
 	lockdep_assert_held(&viommu->ir_cache_lock);
 
-	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
-		if (!entry->valid)
-			continue;
-		scanned |= READ_ONCE(entry->scanned);
-		if (READ_ONCE(entry->used))
-			WRITE_ONCE(viommu->ir_fence_needed, true);
-		WRITE_ONCE(entry->valid, false);
-	}
+	xa_for_each_range(&viommu->irtes, index, entry, first, last)
+		scanned |= kvm_viommu_ir_flush_entry(viommu, entry);
 	return scanned;
 }
 
@@ -279,6 +285,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 {
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
+	struct kvm_viommu_irte *entry;
 	bool rescan;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
@@ -295,7 +302,13 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 
 	mutex_lock(&viommu->ir_cache_lock);
 	viommu->ir_cache_gen++;
-	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
+	/* One entry, as a retarget invalidates: one walk of the xarray. */
+	if (first == last) {
+		entry = xa_load(&viommu->irtes, first);
+		rescan = entry && kvm_viommu_ir_flush_entry(viommu, entry);
+	} else {
+		rescan = kvm_viommu_ir_flush_range(viommu, first, last);
+	}
 	mutex_unlock(&viommu->ir_cache_lock);
 
 	/*
@@ -305,7 +318,8 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	 * now.  Kicking every vCPU for each MSI retarget would cost more
 	 * than the retarget.
 	 */
-	rescan |= xchg(&viommu->ir_scan_stale, false);
+	if (READ_ONCE(viommu->ir_scan_stale))
+		rescan |= xchg(&viommu->ir_scan_stale, false);
 	kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
 	return 0;
 }
