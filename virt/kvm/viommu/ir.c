@@ -286,7 +286,7 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
 	struct kvm_viommu_irte *entry;
-	bool rescan;
+	bool rescan, held;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
 	    iec->mask > KVM_VIOMMU_IEC_MAX_MASK)
@@ -316,11 +316,14 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	 * trigger mode (the guest may have rewritten an edge entry as
 	 * level), or if it skipped an entry that faulted and may be valid
 	 * now.  Kicking every vCPU for each MSI retarget would cost more
-	 * than the retarget.
+	 * than the retarget.  The architecture retries what it held, and
+	 * otherwise has nothing to do: a retarget does not call it.
 	 */
 	if (READ_ONCE(viommu->ir_scan_stale))
 		rescan |= xchg(&viommu->ir_scan_stale, false);
-	kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
+	held = READ_ONCE(viommu->ir_held) && xchg(&viommu->ir_held, false);
+	if (rescan || held)
+		kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
 	return 0;
 }
 
@@ -337,6 +340,16 @@ int kvm_viommu_ir_compat(struct kvm_viommu *viommu,
 void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu)
 {
 	WRITE_ONCE(viommu->ir_scan_stale, true);
+}
+
+void kvm_viommu_ir_held(struct kvm *kvm)
+{
+	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
+
+	if (!viommu)
+		return;
+	/* After what is held: the IEC that takes the flag sees that too. */
+	smp_store_release(&viommu->ir_held, true);
 }
 
 void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,

@@ -245,6 +245,12 @@ struct kvm_viommu {
 	 */
 	bool ir_scan_stale;
 	/*
+	 * The architecture holds an interrupt that faulted until the next
+	 * IEC (kvm_viommu_ir_held()), which has it retried.  Set from any
+	 * context with smp_store_release(), taken with xchg(): no lock.
+	 */
+	bool ir_held;
+	/*
 	 * The in-kernel I/O APIC's requester ID, KVM_VIOMMU_IOAPIC_RID_*:
 	 * one word, written under lock, read with READ_ONCE() anywhere.
 	 */
