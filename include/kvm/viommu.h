@@ -67,5 +67,10 @@ void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,
 				  enum kvm_viommu_ir_path path, bool atomic_hit);
 /* An EOI scan used a translation it could not cache: the next IEC rescans. */
 void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu);
+/*
+ * The architecture holds an interrupt that faulted until the guest's next
+ * IEC, which calls kvm_arch_viommu_ir_invalidated() to retry it.
+ */
+void kvm_viommu_ir_held(struct kvm *kvm);
 
 #endif /* __KVM_VIOMMU_H */

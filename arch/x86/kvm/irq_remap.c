@@ -451,6 +451,8 @@ static void kvm_ioapic_remap_work(struct work_struct *work)
 	ready = kvm_ioapic_remap_fill(ioapic, service, KVM_VIOMMU_IR_PROCESS);
 	/* A blocked edge is dropped; a level waits for an IEC. */
 	kvm_ioapic_remap_mark(service & ~ready, &ioapic->remap.blocked_pins);
+	if (service & ~ready)
+		kvm_viommu_ir_held(ioapic->kvm);
 	line_status = READ_ONCE(ioapic->remap.line_status_pins) & service;
 	if (ready)
 		kvm_ioapic_service_deferred(ioapic, ready, line_status);

@@ -559,6 +559,7 @@ static int kvm_viommu_create(struct kvm_device *dev, u32 type)
 	kvm_viommu_stats_init(viommu);
 	mutex_init(&viommu->lock);
 	spin_lock_init(&viommu->regs.pending_lock);
+	kvm_viommu_qi_init(viommu);
 	if (kvm_viommu_events_init(viommu)) {
 		kvm_viommu_free(viommu);
 		return -ENOMEM;
@@ -589,6 +590,7 @@ static void kvm_viommu_destroy(struct kvm_device *dev)
 		debugfs_lookup_and_remove("viommu_stats", kvm->debugfs_dentry);
 
 	kvm_viommu_unpublish(viommu);
+	kvm_viommu_qi_destroy(viommu);
 	kvm_viommu_ir_destroy(viommu);
 	kvm_viommu_free(viommu);
 	kfree(dev); /* alloc by kvm_ioctl_create_device, free by .destroy */

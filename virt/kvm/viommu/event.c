@@ -58,16 +58,6 @@ u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 	return events->seq;
 }
 
-/*
- * Whether a wait descriptor must wait: a queued invalidation ahead of it
- * is still the VMM's.  Other events (register commands, IR changes) hold
- * what they concern themselves, or nothing.
- */
-bool kvm_viommu_events_pending(const struct kvm_viommu_events *events)
-{
-	return events->acked < events->queued_seq;
-}
-
 void kvm_viommu_events_ack_all(struct kvm_viommu_events *events)
 {
 	kvm_viommu_ring_clear(&events->ring);

@@ -118,6 +118,18 @@ static struct kvm_viommu_irte *kvm_viommu_ir_lookup(struct kvm_viommu *viommu,
 	return entry && READ_ONCE(entry->valid) ? entry : NULL;
 }
 
+/* Drops @entry, if valid.  Returns whether an EOI scan used it. */
+static bool kvm_viommu_ir_flush_entry(struct kvm_viommu *viommu,
+				      struct kvm_viommu_irte *entry)
+{
+	if (!entry->valid)
+		return false;
+	if (READ_ONCE(entry->used))
+		WRITE_ONCE(viommu->ir_fence_needed, true);
+	WRITE_ONCE(entry->valid, false);
+	return READ_ONCE(entry->scanned);
+}
+
 /* Returns whether an entry that an EOI scan used was dropped. */
 static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 				      unsigned long first, unsigned long last)
@@ -128,14 +140,8 @@ static bool kvm_viommu_ir_flush_range(struct kvm_viommu *viommu,
 
 	lockdep_assert_held(&viommu->ir_cache_lock);
 
-	xa_for_each_range(&viommu->irtes, index, entry, first, last) {
-		if (!entry->valid)
-			continue;
-		scanned |= READ_ONCE(entry->scanned);
-		if (READ_ONCE(entry->used))
-			WRITE_ONCE(viommu->ir_fence_needed, true);
-		WRITE_ONCE(entry->valid, false);
-	}
+	xa_for_each_range(&viommu->irtes, index, entry, first, last)
+		scanned |= kvm_viommu_ir_flush_entry(viommu, entry);
 	return scanned;
 }
 
@@ -183,11 +189,9 @@ void kvm_viommu_ir_exit(struct kvm_viommu *viommu, int idx)
  * so a guest that reprograms idle entries, as Linux does at bring-up,
  * waits for nothing.
  */
-void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
+void __kvm_viommu_ir_fence(struct kvm_viommu *viommu)
 {
-	/* Every wait descriptor asks; mostly nothing is owed. */
-	if (!READ_ONCE(viommu->ir_fence_needed) ||
-	    !xchg(&viommu->ir_fence_needed, false))
+	if (!xchg(&viommu->ir_fence_needed, false))
 		return;
 
 	trace_kvm_viommu_ir_fence(READ_ONCE(viommu->ir_cache_gen));
@@ -281,7 +285,8 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 {
 	bool global = !(iec->flags & KVM_VIOMMU_IEC_INDEX);
 	unsigned long first = 0, last = ULONG_MAX;
-	bool rescan;
+	struct kvm_viommu_irte *entry;
+	bool rescan, held;
 
 	if (iec->flags & ~KVM_VIOMMU_IEC_INDEX ||
 	    iec->mask > KVM_VIOMMU_IEC_MAX_MASK)
@@ -297,7 +302,13 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 
 	mutex_lock(&viommu->ir_cache_lock);
 	viommu->ir_cache_gen++;
-	rescan = kvm_viommu_ir_flush_range(viommu, first, last);
+	/* One entry, as a retarget invalidates: one walk of the xarray. */
+	if (first == last) {
+		entry = xa_load(&viommu->irtes, first);
+		rescan = entry && kvm_viommu_ir_flush_entry(viommu, entry);
+	} else {
+		rescan = kvm_viommu_ir_flush_range(viommu, first, last);
+	}
 	mutex_unlock(&viommu->ir_cache_lock);
 
 	/*
@@ -305,10 +316,14 @@ int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 	 * trigger mode (the guest may have rewritten an edge entry as
 	 * level), or if it skipped an entry that faulted and may be valid
 	 * now.  Kicking every vCPU for each MSI retarget would cost more
-	 * than the retarget.
+	 * than the retarget.  The architecture retries what it held, and
+	 * otherwise has nothing to do: a retarget does not call it.
 	 */
-	rescan |= xchg(&viommu->ir_scan_stale, false);
-	kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
+	if (READ_ONCE(viommu->ir_scan_stale))
+		rescan |= xchg(&viommu->ir_scan_stale, false);
+	held = READ_ONCE(viommu->ir_held) && xchg(&viommu->ir_held, false);
+	if (rescan || held)
+		kvm_arch_viommu_ir_invalidated(viommu->kvm, rescan);
 	return 0;
 }
 
@@ -325,6 +340,16 @@ int kvm_viommu_ir_compat(struct kvm_viommu *viommu,
 void kvm_viommu_ir_scan_stale(struct kvm_viommu *viommu)
 {
 	WRITE_ONCE(viommu->ir_scan_stale, true);
+}
+
+void kvm_viommu_ir_held(struct kvm *kvm)
+{
+	struct kvm_viommu *viommu = kvm_viommu_find(kvm);
+
+	if (!viommu)
+		return;
+	/* After what is held: the IEC that takes the flag sees that too. */
+	smp_store_release(&viommu->ir_held, true);
 }
 
 void kvm_viommu_ir_count_delivery(struct kvm_viommu *viommu,

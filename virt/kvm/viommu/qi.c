@@ -40,7 +40,66 @@ struct kvm_viommu_qi_window {
 	__le64 raw[KVM_VIOMMU_QI_FETCH * 4];
 };
 
-/* Reads @count descriptors from entry @index into @w. */
+/* Maps @page in @gpc, activating the cache at its first use. */
+static int kvm_viommu_gpc_refresh(struct kvm *kvm,
+				  struct gfn_to_pfn_cache *gpc, gpa_t page)
+{
+	if (gpc->active)
+		return kvm_gfn_to_pfn_cache_refresh(kvm, gpc, page, PAGE_SIZE);
+	return kvm_gpc_activate(kvm, gpc, NULL, KVM_HOST_USES_PFN, page,
+				PAGE_SIZE);
+}
+
+/*
+ * Copies @len bytes at @gpa, within a page, from guest memory (@write:
+ * to it) through @gpc, which caches that page's kernel mapping: a
+ * kvm_read_guest() or kvm_write_guest() looks the memslot up and checks
+ * a copy to the VMM's address space at every access.  Returns false
+ * where the cache cannot map the page, read-only memory for a write
+ * included: the caller then accesses it the slow way, which fails (IQE)
+ * wherever it did without the cache.  On a vCPU, inside its kvm->srcu
+ * read-side section: the memslot the cache's generation check vouches
+ * for stays, and a write marks the page dirty for that vCPU.
+ *
+ * Inlined: the doorbell's cost is mostly calls and returns, which an
+ * emulated host pays dearly for after each world switch.
+ */
+static __always_inline bool kvm_viommu_gpc_copy(struct kvm *kvm,
+						struct gfn_to_pfn_cache *gpc,
+						gpa_t gpa, void *data,
+						unsigned int len, bool write)
+{
+	gpa_t page = gpa & PAGE_MASK;
+	struct kvm_memory_slot *slot;
+	void *khva;
+
+	read_lock(&gpc->lock);
+	while (!kvm_gfn_to_pfn_cache_check(kvm, gpc, page, PAGE_SIZE)) {
+		read_unlock(&gpc->lock);
+		if (kvm_viommu_gpc_refresh(kvm, gpc, page))
+			return false;
+		read_lock(&gpc->lock);
+	}
+
+	slot = gpc->memslot;
+	if (write && (slot->flags & KVM_MEM_READONLY)) {
+		read_unlock(&gpc->lock);
+		return false;
+	}
+	khva = gpc->khva + offset_in_page(gpa);
+	if (write)
+		memcpy(khva, data, len);
+	else
+		memcpy(data, khva, len);
+	read_unlock(&gpc->lock);
+
+	/* What mark_page_dirty_in_slot() tests first, without the call. */
+	if (write && kvm_slot_dirty_track_enabled(slot))
+		mark_page_dirty_in_slot(kvm, slot, gpa_to_gfn(gpa));
+	return true;
+}
+
+/* Reads @count descriptors from entry @index, all in one page, into @w. */
 static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 			      struct kvm_viommu_qi_window *w)
 {
@@ -48,40 +107,43 @@ static int kvm_viommu_qi_read(struct kvm_viommu *viommu, u32 index, u32 count,
 	unsigned int size = BIT(vtd_iq_shift(iqa));
 	gpa_t gpa = base + (u64)index * size;
 	struct kvm *kvm = viommu->kvm;
-	int idx, ret;
+	int ret;
 
 	/* A queue that would wrap past 2^64 is not in guest memory. */
 	if (gpa < base)
 		return -EFAULT;
 
-	idx = srcu_read_lock(&kvm->srcu);
-	ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
-	srcu_read_unlock(&kvm->srcu, idx);
-	if (ret)
-		return ret;
+	if (!kvm_viommu_gpc_copy(kvm, &viommu->regs.queue_gpc, gpa, w->raw,
+				 count * size, false)) {
+		ret = kvm_read_guest(kvm, gpa, w->raw, count * size);
+		if (ret)
+			return ret;
+	}
 	w->first = index;
 	w->count = count;
 	return 0;
 }
 
 /*
- * Descriptor @index, read with those after it up to the queue's end: a
- * submission is usually a descriptor or two and a wait.  A read that
- * fails is retried alone, so that IQE names the descriptor that failed.
+ * Descriptor @index, read with those after it up to the @tail, the
+ * queue's end or the page's, whichever comes first: a submission is
+ * usually a descriptor or two and a wait.  A page reads whole or not at
+ * all, so a read that fails names the descriptor that failed (IQE).
  */
 static int kvm_viommu_qi_fetch(struct kvm_viommu *viommu,
 			       struct kvm_viommu_qi_window *w, u32 index,
-			       u64 *desc)
+			       u32 tail, u64 *desc)
 {
-	u32 ahead = vtd_iq_entries(viommu->regs.state.iqa) - index;
-	unsigned int qwords = BIT(vtd_iq_shift(viommu->regs.state.iqa)) / 8;
+	u64 iqa = viommu->regs.state.iqa;
+	unsigned int shift = vtd_iq_shift(iqa), qwords = BIT(shift) / 8;
+	u32 end = tail > index ? tail : vtd_iq_entries(iqa);
+	u32 in_page = (PAGE_SIZE >> shift) - (index & ((PAGE_SIZE >> shift) - 1));
 	int i, ret;
 
 	if (index - w->first >= w->count) {
 		ret = kvm_viommu_qi_read(viommu, index,
-					 min_t(u32, ahead, KVM_VIOMMU_QI_FETCH), w);
-		if (ret)
-			ret = kvm_viommu_qi_read(viommu, index, 1, w);
+					 min3(end - index, in_page,
+					      (u32)KVM_VIOMMU_QI_FETCH), w);
 		if (ret)
 			return ret;
 	}
@@ -122,7 +184,6 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 {
 	__le32 status = cpu_to_le32(FIELD_GET(VTD_WAIT_DATA, desc[0]));
 	struct kvm *kvm = viommu->kvm;
-	int idx, ret = 0;
 
 	if (kvm_viommu_events_pending(&viommu->events))
 		return -EAGAIN;
@@ -131,13 +192,11 @@ static int kvm_viommu_qi_wait(struct kvm_viommu *viommu,
 
 	kvm_viommu_ir_fence(viommu);
 
-	if (desc[0] & VTD_WAIT_SW) {
-		idx = srcu_read_lock(&kvm->srcu);
-		ret = kvm_write_guest(kvm, desc[1], &status, sizeof(status));
-		srcu_read_unlock(&kvm->srcu, idx);
-		if (ret)
-			return -EINVAL;
-	}
+	if ((desc[0] & VTD_WAIT_SW) &&
+	    !kvm_viommu_gpc_copy(kvm, &viommu->regs.status_gpc, desc[1],
+				 &status, sizeof(status), true) &&
+	    kvm_write_guest(kvm, desc[1], &status, sizeof(status)))
+		return -EINVAL;
 	if (desc[0] & VTD_WAIT_IF)
 		kvm_viommu_regs_wait_done(viommu);
 	return 0;
@@ -187,7 +246,23 @@ static void kvm_viommu_qi_count(struct kvm_viommu *viommu, const u64 *desc)
 	this_cpu_inc(viommu->counters->qi_desc[type]);
 }
 
-/* Runs the queue on the current vCPU, which the caller must be. */
+void kvm_viommu_qi_init(struct kvm_viommu *viommu)
+{
+	kvm_gpc_init(&viommu->regs.queue_gpc);
+	kvm_gpc_init(&viommu->regs.status_gpc);
+}
+
+/* Off the VM's list of caches, before the VM's memory goes. */
+void kvm_viommu_qi_destroy(struct kvm_viommu *viommu)
+{
+	kvm_gpc_deactivate(viommu->kvm, &viommu->regs.queue_gpc);
+	kvm_gpc_deactivate(viommu->kvm, &viommu->regs.status_gpc);
+}
+
+/*
+ * Runs the queue on the current vCPU, which the caller must be, inside its
+ * kvm->srcu read-side section (an MMIO exit, a request) for guest memory.
+ */
 void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 {
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
@@ -198,6 +273,8 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 	int ret;
 
 	lockdep_assert_held(&viommu->lock);
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&viommu->kvm->srcu),
+			 "the queue runs outside kvm->srcu");
 	if (WARN_ON_ONCE(!vcpu || vcpu->kvm != viommu->kvm))
 		return;
 	if (!(r->state.gsts & VTD_GCMD_QIE) || (r->state.fsts & VTD_FSTS_IQE))
@@ -217,7 +294,7 @@ void kvm_viommu_qi_run(struct kvm_viommu *viommu)
 			return;
 		}
 
-		ret = kvm_viommu_qi_fetch(viommu, &window, head, desc);
+		ret = kvm_viommu_qi_fetch(viommu, &window, head, tail, desc);
 		if (ret)
 			ret = -EINVAL;
 		else

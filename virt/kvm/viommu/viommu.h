@@ -20,6 +20,10 @@
  *       kvm->slots_lock          registering the register page's MMIO
  *       kvm->srcu                (read) guest memory, for fills and the
  *                                queue
+ *       gpc->refresh_lock        (mutex, KVM's) mapping the page of the
+ *                                queue's or a wait status's gfn_to_pfn_cache
+ *         gpc->lock              (rwlock, KVM's) the mapping, while the
+ *                                queue copies through it
  *       ir_srcu                  (synchronize) the guest's invalidation
  *                                wait, for deliveries in flight
  *   ring->read_lock              (mutex) a VMM's read() of a ring; holds
@@ -164,6 +168,16 @@ struct kvm_viommu_regs {
 	struct kvm_viommu_ir_fault pending[KVM_VIOMMU_NR_FRCD];
 	unsigned int nr_pending;
 	bool pending_overflow;
+
+	/*
+	 * Kernel mappings of the guest pages that the queue reads (its
+	 * head's) and writes (the last wait's status word), as KVM keeps
+	 * them valid: the MMU notifiers and the memslots' generation.  Only
+	 * the queue, under viommu->lock on a vCPU, refreshes or reads them;
+	 * their own locks serialise it with the notifiers.
+	 */
+	struct gfn_to_pfn_cache queue_gpc;
+	struct gfn_to_pfn_cache status_gpc;
 };
 
 /* Work that only the VMM can do, waiting for it (event.c). */
@@ -231,6 +245,12 @@ struct kvm_viommu {
 	 */
 	bool ir_scan_stale;
 	/*
+	 * The architecture holds an interrupt that faulted until the next
+	 * IEC (kvm_viommu_ir_held()), which has it retried.  Set from any
+	 * context with smp_store_release(), taken with xchg(): no lock.
+	 */
+	bool ir_held;
+	/*
 	 * The in-kernel I/O APIC's requester ID, KVM_VIOMMU_IOAPIC_RID_*:
 	 * one word, written under lock, read with READ_ONCE() anywhere.
 	 */
@@ -261,7 +281,15 @@ int kvm_viommu_reset(struct kvm_viommu *viommu);
 int kvm_viommu_ir_init(struct kvm_viommu *viommu);
 void kvm_viommu_ir_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_ir_reset(struct kvm_viommu *viommu);
-void kvm_viommu_ir_fence(struct kvm_viommu *viommu);
+void __kvm_viommu_ir_fence(struct kvm_viommu *viommu);
+
+/* The guest's invalidation wait; see ir.c.  Mostly nothing is owed. */
+static inline void kvm_viommu_ir_fence(struct kvm_viommu *viommu)
+{
+	if (READ_ONCE(viommu->ir_fence_needed))
+		__kvm_viommu_ir_fence(viommu);
+}
+
 int kvm_viommu_ir_set_table(struct kvm_viommu *viommu, u64 irta);
 int kvm_viommu_ir_set_flags(struct kvm_viommu *viommu, u32 flags);
 void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
@@ -291,6 +319,8 @@ void kvm_viommu_regs_queue_error(struct kvm_viommu *viommu);
 void kvm_viommu_regs_wait_done(struct kvm_viommu *viommu);
 
 /* qi.c */
+void kvm_viommu_qi_init(struct kvm_viommu *viommu);
+void kvm_viommu_qi_destroy(struct kvm_viommu *viommu);
 void kvm_viommu_qi_run(struct kvm_viommu *viommu);
 void kvm_viommu_events_acked(struct kvm_viommu *viommu);
 void kvm_viommu_ccmd_invalidate(struct kvm_viommu *viommu);
@@ -313,7 +343,18 @@ int kvm_viommu_events_init(struct kvm_viommu *viommu);
 void kvm_viommu_events_destroy(struct kvm_viommu_events *events);
 u64 kvm_viommu_event_post(struct kvm_viommu *viommu, u32 type, u32 flags,
 			  const u64 *desc, unsigned int n);
-bool kvm_viommu_events_pending(const struct kvm_viommu_events *events);
+
+/*
+ * Whether a wait descriptor must wait: a queued invalidation ahead of it
+ * is still the VMM's.  Other events (register commands, IR changes) hold
+ * what they concern themselves, or nothing.
+ */
+static inline bool
+kvm_viommu_events_pending(const struct kvm_viommu_events *events)
+{
+	return events->acked < events->queued_seq;
+}
+
 void kvm_viommu_events_ack_all(struct kvm_viommu_events *events);
 int kvm_viommu_events_configure(struct kvm_viommu *viommu,
 				const struct kvm_viommu_event_config *config);
