@@ -93,8 +93,7 @@ static __always_inline bool kvm_viommu_gpc_copy(struct kvm *kvm,
 		memcpy(data, khva, len);
 	read_unlock(&gpc->lock);
 
-	/* What mark_page_dirty_in_slot() tests first, without the call. */
-	if (write && kvm_slot_dirty_track_enabled(slot))
+	if (write)
 		mark_page_dirty_in_slot(kvm, slot, gpa_to_gfn(gpa));
 	return true;
 }
