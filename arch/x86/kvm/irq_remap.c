@@ -252,20 +252,35 @@ static void kvm_ioapic_remap_defer(struct kvm_ioapic *ioapic,
 	schedule_work(&ioapic->remap.work);
 }
 
+/*
+ * @pin's interrupt translated under the I/O APIC's lock: 0 with @irq, 1 if
+ * the RTE itself is the message (remapping off included), or as
+ * kvm_viommu_ir_translate().  *@viommu: the unit that translated it, so
+ * that a pin looks the VM's unit up once.
+ */
+static int kvm_ioapic_translate_locked(struct kvm_ioapic *ioapic, int pin,
+				       enum kvm_viommu_ir_context ctx,
+				       struct kvm_lapic_irq *irq,
+				       struct kvm_viommu **viommu)
+{
+	lockdep_assert_held(&ioapic->lock);
+	*viommu = kvm_viommu_remapping(ioapic->kvm);
+	if (!*viommu)
+		return 1;
+	return kvm_ioapic_translate(ioapic->kvm, *viommu,
+				    ioapic->redirtbl[pin].bits, ctx, irq);
+}
+
 enum kvm_ioapic_remap_result __kvm_ioapic_remap_irq(struct kvm_ioapic *ioapic,
 						    int pin, bool line_status,
 						    struct kvm_lapic_irq *irq)
 {
-	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	struct kvm_viommu *viommu;
 	bool hit;
 	int r;
 
-	lockdep_assert_held(&ioapic->lock);
-	if (!viommu)
-		return KVM_IOAPIC_DIRECT;
-
-	r = kvm_ioapic_translate(ioapic->kvm, viommu, ioapic->redirtbl[pin].bits,
-				 KVM_VIOMMU_IR_ATOMIC, irq);
+	r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_ATOMIC, irq,
+					&viommu);
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
 	hit = !r;
@@ -296,15 +311,11 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic,
 						     int pin,
 						     struct kvm_lapic_irq *irq)
 {
-	struct kvm_viommu *viommu = kvm_viommu_remapping(ioapic->kvm);
+	struct kvm_viommu *viommu;
 	int r;
 
-	lockdep_assert_held(&ioapic->lock);
-	if (!viommu)
-		return KVM_IOAPIC_DIRECT;
-
-	r = kvm_ioapic_translate(ioapic->kvm, viommu, ioapic->redirtbl[pin].bits,
-				 KVM_VIOMMU_IR_SCAN_ATOMIC, irq);
+	r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_SCAN_ATOMIC,
+					irq, &viommu);
 	if (r > 0)
 		return KVM_IOAPIC_DIRECT;
 	if (!r)
@@ -323,17 +334,13 @@ enum kvm_ioapic_remap_result __kvm_ioapic_remap_peek(struct kvm_ioapic *ioapic,
 bool __kvm_ioapic_scan_remapped(struct kvm_vcpu *vcpu, int pin,
 				ulong *ioapic_handled_vectors)
 {
-	struct kvm_viommu *viommu = kvm_viommu_remapping(vcpu->kvm);
 	struct kvm_ioapic *ioapic = vcpu->kvm->arch.vioapic;
+	struct kvm_viommu *viommu;
 	struct kvm_lapic_irq irq;
 	int r;
 
-	lockdep_assert_held(&ioapic->lock);
-	if (!viommu)
-		return false;
-
-	r = kvm_ioapic_translate(vcpu->kvm, viommu, ioapic->redirtbl[pin].bits,
-				 KVM_VIOMMU_IR_SCAN_ATOMIC, &irq);
+	r = kvm_ioapic_translate_locked(ioapic, pin, KVM_VIOMMU_IR_SCAN_ATOMIC,
+					&irq, &viommu);
 	if (r > 0)
 		return false;
 
