@@ -164,7 +164,7 @@ static int kvm_viommu_set_ir_status(struct kvm_viommu *viommu, void *data)
 	       kvm_viommu_ir_set_flags(viommu, status->flags);
 }
 
-static int kvm_viommu_set_ir_invalidate(struct kvm_viommu *viommu, void *data)
+static int kvm_viommu_set_iec(struct kvm_viommu *viommu, void *data)
 {
 	return kvm_viommu_ir_invalidate(viommu, data);
 }
@@ -188,21 +188,13 @@ static int kvm_viommu_set_ir_ioapic(struct kvm_viommu *viommu, void *data)
 
 static int kvm_viommu_get_ir_config(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_config *config = data;
-
-	config->flags = READ_ONCE(viommu->ir_config);
+	kvm_viommu_ir_get_config(viommu, data);
 	return 0;
 }
 
 static int kvm_viommu_set_ir_config(struct kvm_viommu *viommu, void *data)
 {
-	struct kvm_viommu_ir_config *config = data;
-
-	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS)
-		return -EINVAL;
-
-	WRITE_ONCE(viommu->ir_config, config->flags);
-	return 0;
+	return kvm_viommu_ir_set_config(viommu, data);
 }
 
 /*
@@ -321,7 +313,7 @@ static int kvm_viommu_set_regs_state(struct kvm_viommu *viommu, void *data)
 	return kvm_viommu_regs_set_state(viommu, state);
 }
 
-static int kvm_viommu_set_regs_fault(struct kvm_viommu *viommu, void *data)
+static int kvm_viommu_set_dmar_fault(struct kvm_viommu *viommu, void *data)
 {
 	struct kvm_viommu_dmar_fault *fault = data;
 	int r;
@@ -381,52 +373,53 @@ struct kvm_viommu_attr {
 	 sizeof(struct kvm_viommu_regs_state) :				\
 	 sizeof(struct kvm_viommu_fd_get))
 
-#define KVM_VIOMMU_ATTR(_group, _attr, type, _last, ...)		\
+/*
+ * An attribute carries struct kvm_viommu_<name>; its handlers are
+ * kvm_viommu_get_<name>() and kvm_viommu_set_<name>().
+ */
+#define KVM_VIOMMU_ATTR(_group, _attr, name, _last, ...)		\
 	{ .group = KVM_DEV_VIOMMU_GRP_##_group,				\
 	  .attr = KVM_DEV_VIOMMU_##_attr,				\
-	  .size = sizeof(struct type),					\
-	  .last = offsetofend(struct type, _last), __VA_ARGS__ }
+	  .size = sizeof(struct kvm_viommu_##name),			\
+	  .last = offsetofend(struct kvm_viommu_##name, _last), __VA_ARGS__ }
+
+#define KVM_VIOMMU_ATTR_GET_SET(_group, _attr, name, _last)		\
+	KVM_VIOMMU_ATTR(_group, _attr, name, _last,			\
+			.get = kvm_viommu_get_##name,			\
+			.set = kvm_viommu_set_##name)
+
+#define KVM_VIOMMU_ATTR_SET(_group, _attr, name, _last)			\
+	KVM_VIOMMU_ATTR(_group, _attr, name, _last, .set = kvm_viommu_set_##name)
+
+/* A new file must not need viommu->lock, and dies if the VMM never saw it. */
+#define KVM_VIOMMU_ATTR_FD(_group, _attr, name)				\
+	KVM_VIOMMU_ATTR(_group, _attr, fd, fd, .unlocked = true,	\
+			.get = kvm_viommu_get_##name##_fd,		\
+			.copied = kvm_viommu_fd_copied)
 
 static const struct kvm_viommu_attr kvm_viommu_attrs[] = {
-	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, kvm_viommu_info, flags,
-			.unlocked = true, .get = kvm_viommu_get_info),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_STATS_FD, kvm_viommu_fd, fd,
-			.unlocked = true, .get = kvm_viommu_get_stats_fd,
-			.copied = kvm_viommu_fd_copied),
-	KVM_VIOMMU_ATTR(CTRL, CTRL_RESET, kvm_viommu_reset, flags,
-			.set = kvm_viommu_set_reset),
-	KVM_VIOMMU_ATTR(IR, IR_TABLE, kvm_viommu_ir_table, irta,
-			.get = kvm_viommu_get_ir_table,
-			.set = kvm_viommu_set_ir_table),
-	KVM_VIOMMU_ATTR(IR, IR_STATUS, kvm_viommu_ir_status, flags,
-			.get = kvm_viommu_get_ir_status,
-			.set = kvm_viommu_set_ir_status),
-	KVM_VIOMMU_ATTR(IR, IR_INVALIDATE, kvm_viommu_iec, mask,
-			.set = kvm_viommu_set_ir_invalidate),
-	KVM_VIOMMU_ATTR(IR, IR_FAULT_FD, kvm_viommu_fd, fd,
-			.unlocked = true, .get = kvm_viommu_get_fault_fd,
-			.copied = kvm_viommu_fd_copied),
-	KVM_VIOMMU_ATTR(IR, IR_IOAPIC, kvm_viommu_ir_ioapic, sid,
-			.get = kvm_viommu_get_ir_ioapic,
-			.set = kvm_viommu_set_ir_ioapic),
-	KVM_VIOMMU_ATTR(IR, IR_CONFIG, kvm_viommu_ir_config, flags,
-			.get = kvm_viommu_get_ir_config,
-			.set = kvm_viommu_set_ir_config),
-	KVM_VIOMMU_ATTR(REGS, REGS_CONFIG, kvm_viommu_regs_config, ecap,
-			.get = kvm_viommu_get_regs_config,
-			.set = kvm_viommu_set_regs_config),
-	KVM_VIOMMU_ATTR(REGS, REGS_STATE, kvm_viommu_regs_state, frcd,
-			.get = kvm_viommu_get_regs_state,
-			.set = kvm_viommu_set_regs_state),
-	KVM_VIOMMU_ATTR(REGS, REGS_FAULT, kvm_viommu_dmar_fault, pasid,
-			.set = kvm_viommu_set_regs_fault),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_CONFIG, kvm_viommu_event_config, entries,
-			.set = kvm_viommu_set_event_config),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_FD, kvm_viommu_fd, fd,
-			.unlocked = true, .get = kvm_viommu_get_event_fd,
-			.copied = kvm_viommu_fd_copied),
-	KVM_VIOMMU_ATTR(EVENT, EVENT_ACK, kvm_viommu_event_ack, seq,
-			.set = kvm_viommu_set_event_ack),
+	/* The device itself */
+	KVM_VIOMMU_ATTR(CTRL, CTRL_INFO, info, flags, .unlocked = true, .get = kvm_viommu_get_info),
+	KVM_VIOMMU_ATTR_FD(CTRL, CTRL_STATS_FD, stats),
+	KVM_VIOMMU_ATTR_SET(CTRL, CTRL_RESET, reset, flags),
+
+	/* Interrupt remapping, for a VMM that serves the registers itself */
+	KVM_VIOMMU_ATTR_GET_SET(IR, IR_TABLE, ir_table, irta),
+	KVM_VIOMMU_ATTR_GET_SET(IR, IR_STATUS, ir_status, flags),
+	KVM_VIOMMU_ATTR_SET(IR, IR_INVALIDATE, iec, mask),
+	KVM_VIOMMU_ATTR_FD(IR, IR_FAULT_FD, fault),
+	KVM_VIOMMU_ATTR_GET_SET(IR, IR_IOAPIC, ir_ioapic, sid),
+	KVM_VIOMMU_ATTR_GET_SET(IR, IR_CONFIG, ir_config, flags),
+
+	/* The register page KVM serves, and its migration */
+	KVM_VIOMMU_ATTR_GET_SET(REGS, REGS_CONFIG, regs_config, ecap),
+	KVM_VIOMMU_ATTR_GET_SET(REGS, REGS_STATE, regs_state, frcd),
+	KVM_VIOMMU_ATTR_SET(REGS, REGS_FAULT, dmar_fault, pasid),
+
+	/* What the VMM must finish before the guest sees completion */
+	KVM_VIOMMU_ATTR_SET(EVENT, EVENT_CONFIG, event_config, entries),
+	KVM_VIOMMU_ATTR_FD(EVENT, EVENT_FD, event),
+	KVM_VIOMMU_ATTR_SET(EVENT, EVENT_ACK, event_ack, seq),
 };
 
 static const struct kvm_viommu_attr *

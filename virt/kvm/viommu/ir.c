@@ -269,6 +269,22 @@ void kvm_viommu_ir_get_ioapic(struct kvm_viommu *viommu,
 	ioapic->sid = FIELD_GET(KVM_VIOMMU_IOAPIC_RID_SID, rid);
 }
 
+int kvm_viommu_ir_set_config(struct kvm_viommu *viommu,
+			     const struct kvm_viommu_ir_config *config)
+{
+	if (config->flags & ~KVM_VIOMMU_IR_CONFIG_FLAGS)
+		return -EINVAL;
+
+	WRITE_ONCE(viommu->ir_config, config->flags);
+	return 0;
+}
+
+void kvm_viommu_ir_get_config(struct kvm_viommu *viommu,
+			      struct kvm_viommu_ir_config *config)
+{
+	config->flags = READ_ONCE(viommu->ir_config);
+}
+
 /* A request from the in-kernel I/O APIC for IRTE @index. */
 void kvm_viommu_ir_ioapic_request(struct kvm_viommu *viommu, u32 index,
 				  struct kvm_viommu_ir_request *req)

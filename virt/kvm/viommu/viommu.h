@@ -296,6 +296,10 @@ void kvm_viommu_ir_set_ioapic(struct kvm_viommu *viommu,
 			      const struct kvm_viommu_ir_ioapic *ioapic);
 void kvm_viommu_ir_get_ioapic(struct kvm_viommu *viommu,
 			      struct kvm_viommu_ir_ioapic *ioapic);
+int kvm_viommu_ir_set_config(struct kvm_viommu *viommu,
+			     const struct kvm_viommu_ir_config *config);
+void kvm_viommu_ir_get_config(struct kvm_viommu *viommu,
+			      struct kvm_viommu_ir_config *config);
 int kvm_viommu_ir_invalidate(struct kvm_viommu *viommu,
 			     const struct kvm_viommu_iec *iec);
 
